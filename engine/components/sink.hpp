@@ -1,0 +1,21 @@
+// sink: where requests complete. It counts what reaches it; end-to-end latency is reported per
+// workload by the simulation. Its own sojourn is zero, so Little's law holds trivially (L = 0).
+#pragma once
+
+#include "core/component.hpp"
+#include "core/params.hpp"
+
+namespace dsim {
+
+struct SinkParams : ParamsOf<SinkParams> {
+  void describe(ParamVisitor&) override {}
+};
+
+class Sink final : public Component {
+ public:
+  Sink(const std::string& name, std::unique_ptr<ComponentParams> params)
+      : Component(name, "sink", std::move(params)) {}
+  void accept(Simulation& sim, RequestHandle h) override;
+};
+
+}  // namespace dsim

@@ -1,0 +1,218 @@
+#include "components/source.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/simulation.hpp"
+
+namespace dsim {
+
+void SourceParams::describe(ParamVisitor& v) {
+  v.target({"target", "component", "Component that receives every generated request.", true},
+           target);
+  v.arrivals({"arrivals", "arrivals",
+              "How requests are generated: {poisson: RATE}, {constant: RATE}, "
+              "{on_off: {rate, on, off}}, {schedule: [{at, rate}...]} or "
+              "{closed_loop: {users, think_time}}.",
+              true, true},
+             arrivals);
+  v.text({"workload", "name",
+          "Workload (request class) name used in end-to-end results; defaults to the source's "
+          "name. Sources may share a workload."},
+         workload);
+  v.keys({"keys", "keys",
+          "Key (user, tenant, cache key) of each request: {uniform: K} or {zipf: {keys: K, s: "
+          "S}}. Absent: every request has key 0."},
+         keys);
+  v.count({"priority", "count",
+           "Priority of generated requests (higher first under the priority "
+           "discipline)."},
+          priority, -32768, 32767);
+  v.duration({"timeout", "duration",
+              "Deadline relative to creation; 0 for none. Services with shed_expired drop "
+              "requests past it."},
+             timeout);
+  v.count({"max_requests", "count", "Stop generating after this many requests (`unbounded`)."},
+          max_requests, 0, INT64_MAX);
+}
+
+KeySampler::KeySampler(const KeySpec& spec) : spec_(spec) {
+  if (spec_.mode == KeySpec::Mode::zipf) {
+    cumulative_.resize(static_cast<size_t>(spec_.keys));
+    double total = 0;
+    for (int64_t k = 0; k < spec_.keys; ++k) {
+      total += std::pow(static_cast<double>(k + 1), -spec_.exponent);
+      cumulative_[static_cast<size_t>(k)] = total;
+    }
+    for (double& c : cumulative_) c /= total;
+    cumulative_.back() = 1.0;
+  }
+}
+
+uint64_t KeySampler::next(Rng& rng) {
+  switch (spec_.mode) {
+    case KeySpec::Mode::none:
+      return 0;
+    case KeySpec::Mode::uniform:
+      return rng.below(static_cast<uint64_t>(spec_.keys));
+    case KeySpec::Mode::zipf: {
+      const double u = rng.uniform01();
+      auto it = std::upper_bound(cumulative_.begin(), cumulative_.end(), u);
+      return std::min<uint64_t>(static_cast<uint64_t>(it - cumulative_.begin()),
+                                cumulative_.size() - 1);
+    }
+  }
+  return 0;
+}
+
+double KeySampler::probability(uint64_t key) const {
+  switch (spec_.mode) {
+    case KeySpec::Mode::none:
+      return key == 0 ? 1.0 : 0.0;
+    case KeySpec::Mode::uniform:
+      return key < static_cast<uint64_t>(spec_.keys) ? 1.0 / static_cast<double>(spec_.keys) : 0;
+    case KeySpec::Mode::zipf:
+      if (key >= cumulative_.size()) return 0;
+      return cumulative_[key] - (key == 0 ? 0.0 : cumulative_[key - 1]);
+  }
+  return 0;
+}
+
+Source::Source(const std::string& name, std::unique_ptr<ComponentParams> params)
+    : Component(name, "source", std::move(params)),
+      p_(static_cast<SourceParams&>(this->params())),
+      key_sampler_(p_.keys) {}
+
+void Source::start(Simulation& sim) {
+  workload_ = sim.add_workload(p_.workload.empty() ? name() : p_.workload);
+  arrival_rng_ = sim.make_rng(*this, "arrivals");
+  key_rng_ = sim.make_rng(*this, "keys");
+  if (p_.arrivals.mode == ArrivalSpec::Mode::closed_loop) {
+    // Every user starts by thinking, so that users do not fire in lockstep at time zero.
+    for (int64_t u = 0; u < p_.arrivals.users; ++u) {
+      sim.schedule(sim.now() + p_.arrivals.think_time.sample(arrival_rng_), *this, kUserReady,
+                   static_cast<uint64_t>(u));
+    }
+  } else {
+    reset_arrival_state(sim.now());
+    schedule_next_arrival(sim);
+  }
+}
+
+void Source::accept(Simulation& sim, RequestHandle h) {
+  // The topology check rejects routes into a source; reaching here is an engine bug.
+  sim.finish(h, Outcome::failed, Reason::none, *this);
+}
+
+void Source::emit(Simulation& sim, uint32_t client) {
+  const RequestHandle h = sim.create_request(*this, workload_);
+  Request& r = sim.request(h);
+  r.client = client;
+  r.key = key_sampler_.next(key_rng_);
+  r.priority = static_cast<int16_t>(p_.priority);
+  if (p_.timeout > Time::zero()) r.deadline = r.created + p_.timeout;
+  ++generated_;
+  metrics().on_arrival(sim.now());
+  metrics().on_served(sim.now(), Time::zero());
+  sim.send(h, p_.target.index);
+}
+
+void Source::on_event(Simulation& sim, const Event& e) {
+  if (e.kind == kArrival) {
+    if (e.payload != generation_) return;  // superseded by a live change
+    if (generated_ >= static_cast<uint64_t>(p_.max_requests)) return;
+    // Schedule the next arrival first: emitting may run a long chain of zero-delay hand-offs.
+    schedule_next_arrival(sim);
+    emit(sim, 0);
+  } else if (generated_ < static_cast<uint64_t>(p_.max_requests)) {
+    emit(sim, static_cast<uint32_t>(e.payload));
+  }
+}
+
+void Source::on_request_finished(Simulation& sim, const Request& r, Outcome) {
+  if (p_.arrivals.mode != ArrivalSpec::Mode::closed_loop) return;
+  sim.schedule(sim.now() + p_.arrivals.think_time.sample(arrival_rng_), *this, kUserReady,
+               r.client);
+}
+
+void Source::on_params_changed(Simulation& sim, const std::string& param) {
+  if (param != "arrivals" || p_.arrivals.mode == ArrivalSpec::Mode::closed_loop) return;
+  if (sim.state() == Lifecycle::created) return;  // start() will plan from the new values
+  ++generation_;
+  reset_arrival_state(sim.now());
+  schedule_next_arrival(sim);
+}
+
+void Source::reset_arrival_state(Time now) {
+  anchor_ = now;
+  constant_k_ = 0;
+  on_ = true;
+  if (p_.arrivals.mode == ArrivalSpec::Mode::on_off) {
+    phase_end_ = now + p_.arrivals.on_period.sample(arrival_rng_);
+  }
+}
+
+void Source::schedule_next_arrival(Simulation& sim) {
+  const Time t = next_open_loop_arrival(sim.now());
+  if (t.is_max() || t > sim.end_time()) return;
+  sim.schedule(t, *this, kArrival, generation_);
+}
+
+// Exponential gaps are memoryless, so when a gap would cross a rate change (an on/off phase end
+// or a schedule step) it is exact to restart the draw from the boundary at the new rate.
+Time Source::next_open_loop_arrival(Time now) {
+  const ArrivalSpec& a = p_.arrivals;
+  auto exp_gap = [&](double rate) {
+    return Time::from_seconds(-std::log(arrival_rng_.uniform01_open_low()) / rate);
+  };
+  switch (a.mode) {
+    case ArrivalSpec::Mode::poisson:
+      return a.rate > 0 ? now + exp_gap(a.rate) : Time::max();
+    case ArrivalSpec::Mode::constant: {
+      if (a.rate <= 0) return Time::max();
+      ++constant_k_;
+      return anchor_ + Time::from_seconds(static_cast<double>(constant_k_) / a.rate);
+    }
+    case ArrivalSpec::Mode::on_off: {
+      if (a.rate <= 0) return Time::max();
+      Time t = now;
+      for (int guard = 0; guard < 1'000'000; ++guard) {
+        if (on_) {
+          const Time candidate = t + exp_gap(a.rate);
+          if (candidate < phase_end_) return candidate;
+          t = phase_end_;
+          on_ = false;
+          phase_end_ = t + a.off_period.sample(arrival_rng_);
+        } else {
+          t = phase_end_;
+          on_ = true;
+          phase_end_ = t + a.on_period.sample(arrival_rng_);
+        }
+      }
+      return Time::max();  // phases of zero length forever: the loader rejects such input
+    }
+    case ArrivalSpec::Mode::schedule: {
+      Time t = now;
+      for (;;) {
+        // The step in force at t and the next boundary.
+        size_t i = 0;
+        while (i + 1 < a.schedule.size() && a.schedule[i + 1].at <= t) ++i;
+        const double rate = (a.schedule.empty() || a.schedule[0].at > t) ? 0 : a.schedule[i].rate;
+        const Time boundary = (!a.schedule.empty() && a.schedule[0].at > t) ? a.schedule[0].at
+                              : i + 1 < a.schedule.size()                   ? a.schedule[i + 1].at
+                                                                            : Time::max();
+        if (rate > 0) {
+          const Time candidate = t + exp_gap(rate);
+          if (candidate < boundary) return candidate;
+        }
+        if (boundary.is_max()) return Time::max();
+        t = boundary;
+      }
+    }
+    case ArrivalSpec::Mode::closed_loop:
+      break;
+  }
+  return Time::max();
+}
+
+}  // namespace dsim

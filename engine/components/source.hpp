@@ -1,0 +1,97 @@
+// source: generates requests, open loop or closed loop.
+//
+// Open loop (arrivals keep coming whatever happens downstream): poisson, constant, on_off bursts,
+// or a Poisson rate schedule that changes over time. Closed loop: N users, each sending one
+// request, waiting for it to end (however it ends), thinking, and sending the next.
+// Each request gets a key (uniform or Zipf over K keys), a workload name, a priority and an
+// optional deadline.
+#pragma once
+
+#include <vector>
+
+#include "core/component.hpp"
+#include "core/distribution.hpp"
+#include "core/params.hpp"
+
+namespace dsim {
+
+struct ArrivalSpec {
+  enum class Mode { poisson, constant, on_off, schedule, closed_loop };
+  struct Step {
+    Time at;
+    double rate = 0;  // per second
+  };
+  Mode mode = Mode::poisson;
+  double rate = 1;             // poisson, constant, on_off (the rate while on)
+  Distribution on_period;      // on_off
+  Distribution off_period;     // on_off
+  std::vector<Step> schedule;  // schedule: sorted by `at`, first at 0
+  int64_t users = 1;           // closed_loop
+  Distribution think_time;     // closed_loop
+};
+
+struct KeySpec {
+  enum class Mode { none, uniform, zipf };
+  Mode mode = Mode::none;
+  int64_t keys = 1;
+  double exponent = 1.0;  // zipf s
+};
+
+struct SourceParams : ParamsOf<SourceParams> {
+  TargetRef target;
+  ArrivalSpec arrivals;
+  std::string workload;  // empty: the source's own name
+  KeySpec keys;
+  int64_t priority = 0;
+  Time timeout = Time::zero();  // zero: no deadline
+  int64_t max_requests = INT64_MAX;
+  void describe(ParamVisitor& v) override;
+};
+
+// Draws keys 0..K-1; under Zipf(s), key k has probability proportional to 1 / (k+1)^s.
+class KeySampler {
+ public:
+  explicit KeySampler(const KeySpec& spec);
+  uint64_t next(Rng& rng);
+  double probability(uint64_t key) const;  // for analytic checks
+
+ private:
+  KeySpec spec_;
+  std::vector<double> cumulative_;  // zipf only
+};
+
+class Source final : public Component {
+ public:
+  Source(const std::string& name, std::unique_ptr<ComponentParams> params);
+  void start(Simulation& sim) override;
+  void accept(Simulation& sim, RequestHandle h) override;
+  void on_event(Simulation& sim, const Event& e) override;
+  void on_request_finished(Simulation& sim, const Request& r, Outcome o) override;
+  void on_params_changed(Simulation& sim, const std::string& param) override;
+  bool is_source() const override { return true; }
+
+  uint64_t generated() const { return generated_; }
+
+ private:
+  enum EventKind : uint32_t { kArrival = 0, kUserReady = 1 };
+  void emit(Simulation& sim, uint32_t client);
+  void schedule_next_arrival(Simulation& sim);
+  Time next_open_loop_arrival(Time now);
+  void reset_arrival_state(Time now);
+
+  SourceParams& p_;
+  uint32_t workload_ = 0;
+  KeySampler key_sampler_;
+  Rng arrival_rng_;
+  Rng key_rng_;
+  uint64_t generated_ = 0;
+  uint64_t generation_ = 0;  // invalidates a pending arrival after a live rate change
+  // constant: arrivals at anchor + k / rate (no drift from rounding).
+  Time anchor_;
+  int64_t constant_k_ = 0;
+  // on_off: the current phase and when it ends.
+  bool on_ = true;
+  Time phase_end_;
+};
+
+}  // namespace dsim

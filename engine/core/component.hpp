@@ -1,0 +1,60 @@
+// The base of every component kind (source, service, sink, and the backend library to come).
+//
+// A component reacts to two things: a request handed to it by another component (accept) and an
+// event it scheduled for itself earlier (on_event). It owns its typed parameters and its
+// StationMetrics. It reaches the rest of the world only through the Simulation it is given.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/event_queue.hpp"
+#include "core/params.hpp"
+#include "core/request.hpp"
+#include "core/station_metrics.hpp"
+
+namespace dsim {
+
+class Simulation;
+
+class Component {
+ public:
+  Component(std::string name, std::string kind, std::unique_ptr<ComponentParams> params)
+      : name_(std::move(name)), kind_(std::move(kind)), params_(std::move(params)) {}
+  virtual ~Component() = default;
+  Component(const Component&) = delete;
+  Component& operator=(const Component&) = delete;
+
+  const std::string& name() const { return name_; }
+  const std::string& kind() const { return kind_; }
+  uint32_t index() const { return index_; }
+
+  // Called once when the simulation starts: schedule the first events here.
+  virtual void start(Simulation&) {}
+  // A request arrives from another component (or from this component's own generator).
+  virtual void accept(Simulation& sim, RequestHandle request) = 0;
+  // An event this component scheduled through Simulation::schedule.
+  virtual void on_event(Simulation&, const Event&) {}
+  // A request this component generated has finished, wherever that happened (closed loops).
+  virtual void on_request_finished(Simulation&, const Request&, Outcome) {}
+  // A live parameter change was applied to params(); bring the running state in line.
+  virtual void on_params_changed(Simulation&, const std::string& /*param*/) {}
+  // True for kinds that generate requests (the topology check starts its walks there).
+  virtual bool is_source() const { return false; }
+
+  ComponentParams& params() { return *params_; }
+  const ComponentParams& params() const { return *params_; }
+  StationMetrics& metrics() { return metrics_; }
+  const StationMetrics& metrics() const { return metrics_; }
+
+ private:
+  friend class Simulation;
+  std::string name_;
+  std::string kind_;
+  uint32_t index_ = 0;
+  std::unique_ptr<ComponentParams> params_;
+  StationMetrics metrics_;
+};
+
+}  // namespace dsim

@@ -1,0 +1,68 @@
+#include "core/histogram.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace dsim {
+
+int LatencyHistogram::index_of(int64_t v) {
+  if (v < kExactLimit) return static_cast<int>(v);
+  const int msb = 63 - __builtin_clzll(static_cast<uint64_t>(v));  // >= kSubBucketBits + 1
+  const int shift = msb - kSubBucketBits;
+  const int sub = static_cast<int>(v >> shift);  // in [128, 256)
+  return static_cast<int>(kExactLimit) + (msb - kSubBucketBits - 1) * (1 << kSubBucketBits) +
+         (sub - (1 << kSubBucketBits));
+}
+
+int64_t LatencyHistogram::lower_edge(int i) {
+  if (i < kExactLimit) return i;
+  const int rel = i - static_cast<int>(kExactLimit);
+  const int octave = rel >> kSubBucketBits;  // 0 for [256, 512)
+  const int sub = (rel & ((1 << kSubBucketBits) - 1)) + (1 << kSubBucketBits);
+  return static_cast<int64_t>(sub) << (octave + 1);
+}
+
+int64_t LatencyHistogram::width(int i) {
+  if (i < kExactLimit) return 1;
+  const int octave = (i - static_cast<int>(kExactLimit)) >> kSubBucketBits;
+  return int64_t{1} << (octave + 1);
+}
+
+int64_t LatencyHistogram::percentile(double q) const {
+  if (count_ == 0) return 0;
+  if (q <= 0) return min_;
+  if (q >= 1) return max_;
+  const auto rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_)));
+  uint64_t seen = 0;
+  for (int i = lowest_; i <= highest_; ++i) {
+    seen += counts_[i];
+    if (seen >= rank) {
+      const int64_t mid = lower_edge(i) + (width(i) - 1) / 2;
+      return std::clamp(mid, min_, max_);
+    }
+  }
+  return max_;
+}
+
+void LatencyHistogram::merge(const LatencyHistogram& other) {
+  if (other.count_ == 0) return;
+  for (int i = other.lowest_; i <= other.highest_; ++i) counts_[i] += other.counts_[i];
+  lowest_ = std::min(lowest_, other.lowest_);
+  highest_ = std::max(highest_, other.highest_);
+  count_ += other.count_;
+  sum_ += other.sum_;
+  min_ = std::min(min_, other.min_);
+  max_ = std::max(max_, other.max_);
+}
+
+void LatencyHistogram::reset() {
+  if (highest_ >= lowest_) std::fill(counts_.begin() + lowest_, counts_.begin() + highest_ + 1, 0);
+  lowest_ = kBuckets;
+  highest_ = -1;
+  count_ = 0;
+  sum_ = 0;
+  min_ = INT64_MAX;
+  max_ = 0;
+}
+
+}  // namespace dsim

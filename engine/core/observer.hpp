@@ -1,0 +1,49 @@
+// The read-only door into a running simulation.
+//
+// Metrics writers, progress lines and the live viewer attach Observers; they receive const views
+// and cannot change the model (changes go through Simulation's control API instead).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/request.hpp"
+#include "core/time.hpp"
+
+namespace dsim {
+
+class Simulation;
+enum class Lifecycle : uint8_t;
+
+// One component's figures for one window of simulated time.
+struct WindowRow {
+  uint32_t component = 0;
+  uint64_t arrivals = 0;
+  uint64_t served = 0;
+  uint64_t lost = 0;  // dropped or failed here
+  double latency_mean_ns = 0;
+  int64_t latency_p50_ns = 0, latency_p90_ns = 0, latency_p99_ns = 0, latency_max_ns = 0;
+  int64_t queue_depth = 0;      // at the window's end
+  int64_t queue_depth_max = 0;  // within the window
+  int64_t in_system = 0;        // at the window's end
+  double utilization = 0;       // busy workers / available workers, averaged over the window
+};
+
+struct WindowReport {
+  Time start;
+  Time end;
+  std::vector<WindowRow> rows;  // one per component, in component order
+};
+
+class Observer {
+ public:
+  virtual ~Observer() = default;
+  virtual void on_window(const Simulation&, const WindowReport&) {}
+  // Only delivered to observers that ask for it (it is on the hot path).
+  virtual bool wants_requests() const { return false; }
+  virtual void on_request_finished(const Simulation&, const Request&, Outcome, Reason,
+                                   uint32_t /*component*/) {}
+  virtual void on_lifecycle(const Simulation&, Lifecycle /*from*/, Lifecycle /*to*/) {}
+};
+
+}  // namespace dsim

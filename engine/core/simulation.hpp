@@ -1,0 +1,158 @@
+// Simulation: the discrete-event core that runs one scenario.
+//
+// Sections: lifecycle and driving (step / run_until / run / pause / resume / stop), the model's
+// services to components (time, scheduling, requests, randomness), the control door (live
+// parameter changes), and the read-only door (observers, metrics, the conservation ledger).
+//
+// The loop is deliberately small: pop the earliest event (time, then insertion order), set now,
+// hand it to its component. Components hand requests to each other directly (zero-latency links;
+// network delays will be events like any other).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/component.hpp"
+#include "core/event_queue.hpp"
+#include "core/histogram.hpp"
+#include "core/observer.hpp"
+#include "core/random.hpp"
+#include "core/request.hpp"
+#include "core/time.hpp"
+
+namespace dsim {
+
+struct Scenario;
+
+// created -> running <-> paused -> finished. Any other transition throws LifecycleError.
+enum class Lifecycle : uint8_t { created, running, paused, finished };
+const char* to_string(Lifecycle s);
+
+class LifecycleError : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+// Requests by how they ended. The identity generated = sum of the others + in flight is checked
+// at the end of every run; a violation is an engine bug.
+struct Ledger {
+  uint64_t generated = 0;
+  uint64_t completed = 0;
+  uint64_t failed = 0;
+  uint64_t dropped = 0;
+  uint64_t dead_lettered = 0;
+  uint64_t in_flight = 0;  // counted by scanning the request pool, independently of the above
+  bool balanced() const {
+    return generated == completed + failed + dropped + dead_lettered + in_flight;
+  }
+};
+
+struct WorkloadStats {
+  std::string name;
+  uint64_t generated = 0;  // since warm-up ended
+  uint64_t completed = 0, failed = 0, dropped = 0, dead_lettered = 0;
+  LatencyHistogram latency;  // end to end, completed requests finishing after warm-up
+};
+
+class Simulation {
+ public:
+  // Builds every component of an already validated scenario (see scenario/loader.hpp).
+  explicit Simulation(const Scenario& scenario);
+  ~Simulation();
+  Simulation(const Simulation&) = delete;
+  Simulation& operator=(const Simulation&) = delete;
+
+  // --- Lifecycle and driving -------------------------------------------------------------
+  // Each returns false once the run has finished. Calling them while paused or finished throws.
+  bool step();             // process exactly one event
+  bool run_until(Time t);  // process every event up to and including t, then now = t
+  void run();              // until the end time, an empty event list, or pause()/stop()
+  void pause();            // running -> paused; from an observer it takes effect after the event
+  void resume();           // paused -> running
+  void stop();             // end now (e.g. SIGINT): outputs are valid but incomplete
+  Lifecycle state() const { return state_; }
+  bool complete() const { return complete_; }  // reached its end time rather than stop()
+
+  // --- Services to components ------------------------------------------------------------
+  Time now() const { return now_; }
+  Time end_time() const { return end_; }
+  Time warmup() const { return warmup_; }
+  uint64_t seed() const { return seed_; }
+  void schedule(Time at, const Component& c, uint32_t kind, uint64_t payload) {
+    queue_.push(at, c.index(), kind, payload);
+  }
+  Rng make_rng(const Component& c, std::string_view purpose) const {
+    return Rng::derive(seed_, c.name(), purpose);
+  }
+  RequestHandle create_request(const Component& source, uint32_t workload);
+  Request& request(RequestHandle h) { return requests_[h]; }
+  const Request& request(RequestHandle h) const { return requests_[h]; }
+  // Hands a request to another component; it arrives now.
+  void send(RequestHandle h, uint32_t to_component) {
+    requests_[h].hop_arrival = now_;
+    components_[to_component]->accept(*this, h);
+  }
+  // The request's life ends here; `at` is the component where it ended.
+  void finish(RequestHandle h, Outcome outcome, Reason reason, const Component& at);
+  uint32_t add_workload(const std::string& name);  // returns the existing index for a known name
+
+  // --- Control door ----------------------------------------------------------------------
+  // Changes a parameter marked live (e.g. "api", "workers", "8"). Returns an empty string on
+  // success or a message saying what is wrong, in the loader's words.
+  std::string set_parameter(const std::string& component, const std::string& param,
+                            const std::string& value);
+
+  // --- Read-only door --------------------------------------------------------------------
+  void add_observer(Observer* o);
+  const std::vector<std::unique_ptr<Component>>& components() const { return components_; }
+  const Component* find(std::string_view name) const;
+  const std::vector<WorkloadStats>& workloads() const { return workloads_; }
+  Ledger ledger() const;
+  uint64_t events_processed() const { return events_; }
+  size_t pending_events() const { return queue_.size(); }
+  Time window() const { return window_; }
+  // Start of the measured period: the warm-up end once passed, else zero.
+  Time measured_since() const { return warmed_up_ ? warmup_ : Time::zero(); }
+  const std::string& scenario_name() const { return scenario_name_; }
+
+ private:
+  enum SystemEvent : uint32_t { kWindowEnd = 0, kWarmupEnd = 1 };
+  static constexpr uint32_t kSystem = UINT32_MAX;
+
+  void start();
+  void dispatch(const Event& e);
+  void handle_system(const Event& e);
+  void close_window();
+  void end_warmup();
+  void finish_run(bool complete);
+  void transition(Lifecycle to);
+  void require_drivable(const char* what);
+
+  std::string scenario_name_;
+  uint64_t seed_ = 0;
+  Time now_;
+  Time end_;
+  Time warmup_;
+  Time window_;
+  Time window_start_;
+  bool warmed_up_ = false;
+  Lifecycle state_ = Lifecycle::created;
+  bool pause_requested_ = false;
+  bool complete_ = false;
+  uint64_t events_ = 0;
+  uint64_t next_request_id_ = 1;
+
+  EventQueue queue_;
+  RequestPool requests_;
+  std::vector<std::unique_ptr<Component>> components_;
+  std::vector<WorkloadStats> workloads_;
+  Ledger ledger_;
+  std::vector<Observer*> observers_;
+  std::vector<Observer*> request_observers_;
+  WindowReport window_report_;
+};
+
+}  // namespace dsim

@@ -1,0 +1,150 @@
+// What every component measures about the requests passing through it.
+//
+// Counters and time-weighted levels since the last reset (the end of warm-up), plus a window part
+// that the simulation closes every `window` of simulated time to build time series. Levels (queue
+// length, busy workers, requests present) are integrated over time exactly, event by event, so
+// Little's law L = lambda * W can be checked on every component.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "core/histogram.hpp"
+#include "core/request.hpp"
+#include "core/time.hpp"
+
+namespace dsim {
+
+// Time-weighted mean and maximum of a piecewise-constant integer level.
+class TimeWeightedLevel {
+ public:
+  void set(Time now, int64_t level) {
+    const double area = static_cast<double>(level_) * static_cast<double>((now - last_).count_ns());
+    integral_ += area;
+    window_integral_ += area;
+    last_ = now;
+    level_ = level;
+    if (level > max_) max_ = level;
+    if (level > window_max_) window_max_ = level;
+  }
+  void add(Time now, int64_t delta) { set(now, level_ + delta); }
+  int64_t level() const { return level_; }
+  int64_t max() const { return max_; }
+  int64_t window_max() const { return window_max_; }
+  // Mean over [since, now].
+  double mean(Time since, Time now) const {
+    const double span = static_cast<double>((now - since).count_ns());
+    if (span <= 0) return static_cast<double>(level_);
+    const double total =
+        integral_ + static_cast<double>(level_) * static_cast<double>((now - last_).count_ns());
+    return total / span;
+  }
+  // Mean over [window start, now].
+  double window_mean(Time now) const {
+    const double span = static_cast<double>((now - window_start_).count_ns());
+    if (span <= 0) return static_cast<double>(level_);
+    const double total = window_integral_ + static_cast<double>(level_) *
+                                                static_cast<double>((now - last_).count_ns());
+    return total / span;
+  }
+  void reset(Time now) {
+    set(now, level_);  // keeps the window's share of the interval before the reset
+    integral_ = 0;
+    max_ = level_;
+  }
+  void reset_window(Time now) {
+    set(now, level_);  // fold the open interval into the integrals first
+    window_integral_ = 0;
+    window_start_ = now;
+    window_max_ = level_;
+  }
+
+ private:
+  Time last_;
+  int64_t level_ = 0;
+  double integral_ = 0;  // level x nanoseconds
+  double window_integral_ = 0;
+  Time window_start_;
+  int64_t max_ = 0;
+  int64_t window_max_ = 0;
+};
+
+struct OutcomeCounters {
+  uint64_t completed = 0;
+  std::array<uint64_t, kReasonCount> failed{};
+  std::array<uint64_t, kReasonCount> dropped{};
+  uint64_t dead_lettered = 0;
+
+  uint64_t total_failed() const;
+  uint64_t total_dropped() const;
+};
+
+class StationMetrics {
+ public:
+  void on_arrival(Time now) {
+    ++arrivals_;
+    ++window_arrivals_;
+    in_system_.add(now, +1);
+  }
+  // A request leaves after being served; sojourn = time since it arrived here.
+  void on_served(Time now, Time sojourn) {
+    ++served_;
+    ++window_served_;
+    latency_.record(sojourn.count_ns());
+    window_latency_.record(sojourn.count_ns());
+    in_system_.add(now, -1);
+  }
+  // A request leaves without being served (dropped, failed...).
+  void on_lost(Time now, Outcome outcome, Reason reason) {
+    if (outcome == Outcome::dropped) {
+      ++dropped_[static_cast<int>(reason)];
+    } else {
+      ++failed_[static_cast<int>(reason)];
+    }
+    ++window_lost_;
+    in_system_.add(now, -1);
+  }
+  // Requests counted "here" that never entered (rejected at the door) are arrivals and losses;
+  // use on_arrival + on_lost so that L = lambda * W stays exact.
+
+  void reset(Time now);  // end of warm-up: start counting afresh, keep the levels
+  void reset_window(Time now);
+
+  TimeWeightedLevel& queue() { return queue_; }
+  TimeWeightedLevel& busy() { return busy_; }
+  TimeWeightedLevel& capacity() { return capacity_; }
+  const TimeWeightedLevel& queue() const { return queue_; }
+  const TimeWeightedLevel& busy() const { return busy_; }
+  const TimeWeightedLevel& capacity() const { return capacity_; }
+  const TimeWeightedLevel& in_system() const { return in_system_; }
+
+  uint64_t arrivals() const { return arrivals_; }
+  uint64_t served() const { return served_; }
+  const std::array<uint64_t, kReasonCount>& dropped() const { return dropped_; }
+  const std::array<uint64_t, kReasonCount>& failed() const { return failed_; }
+  const LatencyHistogram& latency() const { return latency_; }
+  const LatencyHistogram& window_latency() const { return window_latency_; }
+  uint64_t window_arrivals() const { return window_arrivals_; }
+  uint64_t window_served() const { return window_served_; }
+  uint64_t window_lost() const { return window_lost_; }
+  Time since() const { return since_; }
+
+ private:
+  Time since_;
+  uint64_t arrivals_ = 0;
+  uint64_t served_ = 0;
+  std::array<uint64_t, kReasonCount> dropped_{};
+  std::array<uint64_t, kReasonCount> failed_{};
+  LatencyHistogram latency_;
+  TimeWeightedLevel queue_;      // waiting, not in service
+  TimeWeightedLevel busy_;       // workers serving
+  TimeWeightedLevel capacity_;   // workers available (changes live)
+  TimeWeightedLevel in_system_;  // waiting + in service: the L of Little's law
+
+  uint64_t window_arrivals_ = 0;
+  uint64_t window_served_ = 0;
+  uint64_t window_lost_ = 0;
+  LatencyHistogram window_latency_;
+};
+
+}  // namespace dsim

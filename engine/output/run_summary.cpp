@@ -1,0 +1,265 @@
+#include "output/run_summary.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "core/format.hpp"
+#include "output/json_writer.hpp"
+
+namespace dsim {
+
+LatencySummary summarize_latency(const LatencyHistogram& h) {
+  LatencySummary l;
+  l.count = h.count();
+  l.mean = h.mean() * 1e-9;
+  l.p50 = static_cast<double>(h.percentile(0.50)) * 1e-9;
+  l.p90 = static_cast<double>(h.percentile(0.90)) * 1e-9;
+  l.p99 = static_cast<double>(h.percentile(0.99)) * 1e-9;
+  l.p999 = static_cast<double>(h.percentile(0.999)) * 1e-9;
+  l.max = static_cast<double>(h.max()) * 1e-9;
+  return l;
+}
+
+RunSummary summarize(const Simulation& sim) {
+  RunSummary s;
+  s.scenario = sim.scenario_name();
+  s.seed = sim.seed();
+  s.duration = sim.end_time().seconds();
+  s.warmup = sim.warmup().seconds();
+  s.simulated = sim.now().seconds();
+  const Time since = sim.measured_since();
+  s.measured = (sim.now() - since).seconds();
+  s.complete = sim.complete();
+  const double span = s.measured > 0 ? s.measured : 1;
+  for (const auto& c : sim.components()) {
+    const StationMetrics& m = c->metrics();
+    ComponentSummary cs;
+    cs.name = c->name();
+    cs.kind = c->kind();
+    cs.arrivals = m.arrivals();
+    cs.served = m.served();
+    for (int r = 0; r < kReasonCount; ++r) {
+      const char* reason = to_string(static_cast<Reason>(r));
+      if (m.dropped()[r]) cs.dropped.emplace_back(reason, m.dropped()[r]);
+      if (m.failed()[r]) cs.failed.emplace_back(reason, m.failed()[r]);
+    }
+    cs.throughput = static_cast<double>(cs.served) / span;
+    cs.latency = summarize_latency(m.latency());
+    const double cap = m.capacity().mean(since, sim.now());
+    cs.utilization = cap > 0 ? m.busy().mean(since, sim.now()) / cap : 0;
+    cs.mean_queue = m.queue().mean(since, sim.now());
+    cs.max_queue = m.queue().max();
+    cs.mean_in_system = m.in_system().mean(since, sim.now());
+    s.components.push_back(std::move(cs));
+  }
+  for (const WorkloadStats& w : sim.workloads()) {
+    WorkloadSummary ws;
+    ws.name = w.name;
+    ws.generated = w.generated;
+    ws.completed = w.completed;
+    ws.failed = w.failed;
+    ws.dropped = w.dropped;
+    ws.dead_lettered = w.dead_lettered;
+    ws.throughput = static_cast<double>(w.completed) / span;
+    ws.latency = summarize_latency(w.latency);
+    s.workloads.push_back(std::move(ws));
+  }
+  s.ledger = sim.ledger();
+  s.engine.events = sim.events_processed();
+  return s;
+}
+
+namespace {
+
+// A plain-text table whose columns size themselves to their contents.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
+  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  std::string render() const {
+    std::vector<size_t> width(rows_[0].size(), 0);
+    for (const auto& r : rows_) {
+      for (size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+    }
+    std::string out;
+    for (size_t ri = 0; ri < rows_.size(); ++ri) {
+      const auto& r = rows_[ri];
+      std::string line;
+      for (size_t i = 0; i < r.size(); ++i) {
+        const size_t pad = width[i] - r[i].size();
+        if (i == 0) {
+          line += r[i] + std::string(pad, ' ');  // names left-aligned, numbers right-aligned
+        } else {
+          line += "  " + std::string(pad, ' ') + r[i];
+        }
+      }
+      while (!line.empty() && line.back() == ' ') line.pop_back();
+      out += "  " + line + "\n";
+    }
+    return out;
+  }
+
+ private:
+  std::vector<std::vector<std::string>> rows_;
+};
+
+std::string count(uint64_t v) {
+  return std::to_string(v);
+}
+std::string secs(double v, bool present) {
+  return present ? format_seconds(v) : "-";
+}
+std::string pct(double v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.1f%%", v * 100);
+  return buf;
+}
+std::string num(double v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+uint64_t total(const std::vector<std::pair<std::string, uint64_t>>& v) {
+  uint64_t t = 0;
+  for (const auto& [_, n] : v) t += n;
+  return t;
+}
+
+}  // namespace
+
+std::string format_summary_text(const RunSummary& s) {
+  std::string out;
+  out += "scenario " + s.scenario + "  seed " + std::to_string(s.seed) + "  simulated " +
+         format_seconds(s.simulated) + (s.complete ? "" : " (stopped early)") + "  measured " +
+         format_seconds(s.measured) +
+         (s.warmup > 0 ? " after " + format_seconds(s.warmup) + " warm-up" : "") + "\n\n";
+  Table t({"component", "kind", "arrivals", "served", "dropped", "throughput", "mean", "p50", "p90",
+           "p99", "p99.9", "max", "util", "queue avg", "queue max"});
+  for (const ComponentSummary& c : s.components) {
+    const bool station = c.kind != "source" && c.kind != "sink";
+    const bool lat = station && c.latency.count > 0;
+    t.add({c.name, c.kind, count(c.arrivals), count(c.served),
+           count(total(c.dropped) + total(c.failed)), format_rate(c.throughput),
+           secs(c.latency.mean, lat), secs(c.latency.p50, lat), secs(c.latency.p90, lat),
+           secs(c.latency.p99, lat), secs(c.latency.p999, lat), secs(c.latency.max, lat),
+           station ? pct(c.utilization) : "-", station ? num(c.mean_queue) : "-",
+           station ? std::to_string(c.max_queue) : "-"});
+  }
+  out += "components\n" + t.render();
+  bool any_loss = false;
+  for (const ComponentSummary& c : s.components) {
+    for (const auto& [reason, n] : c.dropped) {
+      if (!any_loss) out += "\nlosses\n";
+      any_loss = true;
+      out += "  " + c.name + ": dropped " + reason + " " + std::to_string(n) + "\n";
+    }
+    for (const auto& [reason, n] : c.failed) {
+      if (!any_loss) out += "\nlosses\n";
+      any_loss = true;
+      out += "  " + c.name + ": failed " + reason + " " + std::to_string(n) + "\n";
+    }
+  }
+  Table w({"workload", "generated", "completed", "failed", "dropped", "throughput", "mean", "p50",
+           "p90", "p99", "p99.9", "max"});
+  for (const WorkloadSummary& x : s.workloads) {
+    const bool lat = x.latency.count > 0;
+    w.add({x.name, count(x.generated), count(x.completed), count(x.failed),
+           count(x.dropped + x.dead_lettered), format_rate(x.throughput), secs(x.latency.mean, lat),
+           secs(x.latency.p50, lat), secs(x.latency.p90, lat), secs(x.latency.p99, lat),
+           secs(x.latency.p999, lat), secs(x.latency.max, lat)});
+  }
+  out += "\nend-to-end latency by workload\n" + w.render();
+  const Ledger& l = s.ledger;
+  out += "\nconservation: generated " + count(l.generated) + " = completed " + count(l.completed) +
+         " + failed " + count(l.failed) + " + dropped " + count(l.dropped) + " + dead-lettered " +
+         count(l.dead_lettered) + " + in flight " + count(l.in_flight) +
+         (l.balanced() ? "  OK" : "  VIOLATED") + "\n";
+  return out;
+}
+
+std::string format_summary_json(const RunSummary& s, bool include_engine) {
+  JsonWriter j;
+  auto latency = [&](const LatencySummary& l) {
+    j.begin_object();
+    j.key("count").value(l.count);
+    j.key("mean_s").value(l.mean);
+    j.key("p50_s").value(l.p50);
+    j.key("p90_s").value(l.p90);
+    j.key("p99_s").value(l.p99);
+    j.key("p999_s").value(l.p999);
+    j.key("max_s").value(l.max);
+    j.end_object();
+  };
+  auto reasons = [&](const std::vector<std::pair<std::string, uint64_t>>& v) {
+    j.begin_object();
+    for (const auto& [reason, n] : v) j.key(reason).value(n);
+    j.end_object();
+  };
+  j.begin_object();
+  j.key("schema").value("dsim.summary/1");
+  j.key("scenario").value(s.scenario);
+  j.key("seed").value(s.seed);
+  j.key("complete").value(s.complete);
+  j.key("duration_s").value(s.duration);
+  j.key("warmup_s").value(s.warmup);
+  j.key("simulated_s").value(s.simulated);
+  j.key("measured_s").value(s.measured);
+  j.key("components").begin_array();
+  for (const ComponentSummary& c : s.components) {
+    j.begin_object();
+    j.key("name").value(c.name);
+    j.key("kind").value(c.kind);
+    j.key("arrivals").value(c.arrivals);
+    j.key("served").value(c.served);
+    j.key("dropped");
+    reasons(c.dropped);
+    j.key("failed");
+    reasons(c.failed);
+    j.key("throughput_per_s").value(c.throughput);
+    j.key("latency");
+    latency(c.latency);
+    j.key("utilization").value(c.utilization);
+    j.key("queue_mean").value(c.mean_queue);
+    j.key("queue_max").value(c.max_queue);
+    j.key("in_system_mean").value(c.mean_in_system);
+    j.end_object();
+  }
+  j.end_array();
+  j.key("workloads").begin_array();
+  for (const WorkloadSummary& w : s.workloads) {
+    j.begin_object();
+    j.key("name").value(w.name);
+    j.key("generated").value(w.generated);
+    j.key("completed").value(w.completed);
+    j.key("failed").value(w.failed);
+    j.key("dropped").value(w.dropped);
+    j.key("dead_lettered").value(w.dead_lettered);
+    j.key("throughput_per_s").value(w.throughput);
+    j.key("latency");
+    latency(w.latency);
+    j.end_object();
+  }
+  j.end_array();
+  const Ledger& l = s.ledger;
+  j.key("conservation").begin_object();
+  j.key("generated").value(l.generated);
+  j.key("completed").value(l.completed);
+  j.key("failed").value(l.failed);
+  j.key("dropped").value(l.dropped);
+  j.key("dead_lettered").value(l.dead_lettered);
+  j.key("in_flight").value(l.in_flight);
+  j.key("balanced").value(l.balanced());
+  j.end_object();
+  j.key("engine").begin_object();
+  j.key("events").value(s.engine.events);
+  if (include_engine) {
+    j.key("wall_seconds").value(s.engine.wall_seconds);
+    j.key("events_per_second").value(s.engine.events_per_second);
+    j.key("peak_rss_bytes").value(s.engine.peak_rss_bytes);
+  }
+  j.end_object();
+  j.end_object();
+  return j.str();
+}
+
+}  // namespace dsim

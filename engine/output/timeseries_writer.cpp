@@ -1,0 +1,40 @@
+#include "output/timeseries_writer.hpp"
+
+#include <cstdio>
+
+#include "core/simulation.hpp"
+
+namespace dsim {
+
+const char* TimeseriesCsvWriter::header() {
+  return "window_start_s,window_end_s,component,kind,arrivals,served,lost,throughput_per_s,"
+         "latency_mean_s,latency_p50_s,latency_p90_s,latency_p99_s,latency_max_s,queue_depth,"
+         "queue_depth_max,in_system,utilization";
+}
+
+TimeseriesCsvWriter::TimeseriesCsvWriter(std::ostream& out) : out_(out) {
+  out_ << header() << '\n';
+}
+
+void TimeseriesCsvWriter::on_window(const Simulation& sim, const WindowReport& report) {
+  const double span = (report.end - report.start).seconds();
+  char buf[512];
+  for (const WindowRow& r : report.rows) {
+    const auto& c = sim.components()[r.component];
+    std::snprintf(
+        buf, sizeof buf,
+        "%.9g,%.9g,%s,%s,%llu,%llu,%llu,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%lld,%lld,%lld,"
+        "%.6g\n",
+        report.start.seconds(), report.end.seconds(), c->name().c_str(), c->kind().c_str(),
+        static_cast<unsigned long long>(r.arrivals), static_cast<unsigned long long>(r.served),
+        static_cast<unsigned long long>(r.lost),
+        span > 0 ? static_cast<double>(r.served) / span : 0.0, r.latency_mean_ns * 1e-9,
+        static_cast<double>(r.latency_p50_ns) * 1e-9, static_cast<double>(r.latency_p90_ns) * 1e-9,
+        static_cast<double>(r.latency_p99_ns) * 1e-9, static_cast<double>(r.latency_max_ns) * 1e-9,
+        static_cast<long long>(r.queue_depth), static_cast<long long>(r.queue_depth_max),
+        static_cast<long long>(r.in_system), r.utilization);
+    out_ << buf;
+  }
+}
+
+}  // namespace dsim

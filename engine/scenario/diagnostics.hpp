@@ -1,0 +1,36 @@
+// Errors found while loading a scenario, each with where it is. The loader keeps going after an
+// error so that one pass reports as many problems as it can.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/location.hpp"
+
+namespace dsim {
+
+struct Diagnostic {
+  Location where;
+  std::string message;
+  std::string to_string() const { return where.to_string() + ": error: " + message; }
+};
+
+class Diagnostics {
+ public:
+  void error(Location where, std::string message) {
+    if (items_.size() < kMaxErrors) items_.push_back({std::move(where), std::move(message)});
+    ++count_;
+  }
+  bool ok() const { return count_ == 0; }
+  size_t count() const { return count_; }
+  const std::vector<Diagnostic>& items() const { return items_; }
+  // All messages, one per line, plus a note when some were not kept.
+  std::string to_string() const;
+
+ private:
+  static constexpr size_t kMaxErrors = 100;
+  std::vector<Diagnostic> items_;
+  size_t count_ = 0;
+};
+
+}  // namespace dsim

@@ -1,0 +1,983 @@
+// Sections: 1. locations and generic YAML helpers  2. values with units  3. distributions,
+// arrivals, keys, routes  4. the ParamVisitor that reads a component  5. the scenario's top level
+// and --set overrides  6. entry points.
+#include "scenario/loader.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "components/registry.hpp"
+#include "components/route.hpp"
+#include "components/service.hpp"
+#include "components/source.hpp"
+#include "core/format.hpp"
+#include "scenario/param_text.hpp"
+#include "scenario/suggest.hpp"
+#include "scenario/topology.hpp"
+#include "scenario/units.hpp"
+
+namespace dsim {
+namespace {
+
+constexpr int kMaxDistributionDepth = 8;
+constexpr size_t kMaxDistributionParts = 10'000;
+constexpr int64_t kMaxKeys = 10'000'000;   // Zipf tables are 8 bytes a key
+constexpr int64_t kMaxUsers = 10'000'000;  // one pending event each
+constexpr size_t kMaxFileBytes = 16 << 20;
+constexpr double kMaxWindows = 10'000'000;  // duration / window
+
+// ---------------------------------------------------------------------------------------------
+// 1. Locations and generic YAML helpers
+
+const char* node_type_name(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Scalar:
+      return "a single value";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Undefined:
+      return "nothing";
+  }
+  return "?";
+}
+
+class Loader {
+ public:
+  Loader(std::string file, Diagnostics& d) : file_(std::move(file)), diag_(d) {}
+
+  Diagnostics& diag() { return diag_; }
+  const std::string& file() const { return file_; }
+
+  Location where(const YAML::Node& n) const {
+    for (const auto& [node, origin] : override_roots_) {
+      if (node.is(n)) return Location{origin, 0, 0};
+    }
+    const YAML::Mark m = n.Mark();
+    if (m.is_null() || m.line < 0) return Location{origin_, 0, 0};
+    return Location{origin_, m.line + 1, m.column + 1};
+  }
+  void error(const YAML::Node& n, std::string msg) { diag_.error(where(n), std::move(msg)); }
+
+  // Which text the nodes being read came from: the file, or a --set override.
+  void set_origin(const YAML::Node& value) {
+    origin_ = file_;
+    for (const auto& [node, origin] : override_roots_) {
+      if (node.is(value)) origin_ = origin;
+    }
+  }
+  void reset_origin() { origin_ = file_; }
+  void add_override_root(const YAML::Node& n, std::string origin) {
+    override_roots_.emplace_back(n, std::move(origin));
+  }
+
+  // A scalar's text, or an error saying what was expected instead.
+  bool scalar(const YAML::Node& n, const std::string& what, const std::string& expected,
+              std::string& out) {
+    if (!n.IsScalar()) {
+      error(n, what + ": expected " + expected + ", got " + node_type_name(n));
+      return false;
+    }
+    out = n.Scalar();
+    return true;
+  }
+
+  // Checks that n is a map whose keys are all in `allowed` and unique. Returns false if n is not
+  // a map (other problems are reported but reading goes on).
+  bool check_map(const YAML::Node& n, const std::string& what,
+                 const std::vector<std::string>& allowed) {
+    if (!n.IsMap()) {
+      error(n, what + ": expected a map with keys " + join_choices(allowed) + ", got " +
+                   node_type_name(n));
+      return false;
+    }
+    std::set<std::string> seen;
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      if (!it->first.IsScalar()) {
+        error(it->first, what + ": keys must be plain names");
+        continue;
+      }
+      const std::string key = it->first.Scalar();
+      if (!seen.insert(key).second) {
+        error(it->first, what + ": duplicate key '" + key + "'");
+      } else if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        error(it->first, what + ": unknown key '" + key + "'" + did_you_mean(key, allowed) +
+                             "; valid keys: " + join_choices(allowed));
+      }
+    }
+    return true;
+  }
+
+  // Value of `key` in map n (first occurrence), or an invalid node.
+  static YAML::Node get(const YAML::Node& n, const std::string& key) {
+    if (!n.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      if (it->first.IsScalar() && it->first.Scalar() == key) return it->second;
+    }
+    return YAML::Node(YAML::NodeType::Undefined);
+  }
+  static YAML::Node get_key(const YAML::Node& n, const std::string& key) {
+    if (!n.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      if (it->first.IsScalar() && it->first.Scalar() == key) return it->first;
+    }
+    return YAML::Node(YAML::NodeType::Undefined);
+  }
+  static bool has(const YAML::Node& n, const std::string& key) { return get(n, key).IsDefined(); }
+
+  // A required entry of a map: reports and returns an invalid node when missing.
+  YAML::Node require(const YAML::Node& map, const std::string& key, const std::string& what) {
+    YAML::Node v = get(map, key);
+    if (!v.IsDefined()) error(map, what + ": missing required key '" + key + "'");
+    return v;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // 2. Values with units
+
+  template <class T>
+  std::optional<T> unit_value(const YAML::Node& n, const std::string& what,
+                              Parsed<T> (*parse)(std::string_view), const char* expected) {
+    std::string text;
+    if (!scalar(n, what, expected, text)) return std::nullopt;
+    Parsed<T> p = parse(text);
+    if (!p.value) {
+      error(n, what + ": expected " + p.error + ", got '" + text + "'");
+      return std::nullopt;
+    }
+    return p.value;
+  }
+  std::optional<Time> duration(const YAML::Node& n, const std::string& what) {
+    return unit_value<Time>(n, what, parse_duration, "a duration such as 50ms");
+  }
+  std::optional<Time> positive_duration(const YAML::Node& n, const std::string& what) {
+    auto d = duration(n, what);
+    if (d && *d <= Time::zero()) {
+      error(n, what + ": must be longer than zero");
+      return std::nullopt;
+    }
+    return d;
+  }
+  std::optional<double> rate(const YAML::Node& n, const std::string& what) {
+    return unit_value<double>(n, what, parse_rate, "a rate such as 200/s");
+  }
+  std::optional<double> number(const YAML::Node& n, const std::string& what, double min,
+                               double max) {
+    auto v = unit_value<double>(n, what, parse_number, "a number");
+    if (v && (*v < min || *v > max)) {
+      error(n, what + ": must be between " + fmt(min) + " and " + fmt(max) + ", got " + fmt(*v));
+      return std::nullopt;
+    }
+    return v;
+  }
+  std::optional<int64_t> count(const YAML::Node& n, const std::string& what, int64_t min,
+                               int64_t max) {
+    std::string text;
+    if (!scalar(n, what, "a whole number", text)) return std::nullopt;
+    if (max == INT64_MAX && (text == "unbounded" || text == "unlimited")) return INT64_MAX;
+    Parsed<int64_t> p = parse_count(text);
+    if (!p.value) {
+      error(n, what + ": expected " + p.error + (max == INT64_MAX ? " or 'unbounded'" : "") +
+                   ", got '" + text + "'");
+      return std::nullopt;
+    }
+    if (*p.value < min || *p.value > max) {
+      error(n, what + ": must be between " + std::to_string(min) + " and " +
+                   (max == INT64_MAX ? std::string("unbounded") : std::to_string(max)) + ", got " +
+                   text);
+      return std::nullopt;
+    }
+    return p.value;
+  }
+  // A weight: a percentage (95%) or a plain non-negative number.
+  std::optional<double> weight(const YAML::Node& n, const std::string& what) {
+    std::string text;
+    if (!scalar(n, what, "a weight such as 0.3 or 30%", text)) return std::nullopt;
+    Parsed<double> p =
+        text.find('%') != std::string::npos ? parse_fraction(text) : parse_number(text);
+    if (!p.value || *p.value < 0) {
+      error(n, what + ": expected a weight such as 0.3 or 30%, got '" + text + "'");
+      return std::nullopt;
+    }
+    return p.value;
+  }
+  std::optional<bool> boolean(const YAML::Node& n, const std::string& what) {
+    std::string text;
+    if (!scalar(n, what, "true or false", text)) return std::nullopt;
+    if (text == "true" || text == "yes" || text == "on") return true;
+    if (text == "false" || text == "no" || text == "off") return false;
+    error(n, what + ": expected true or false, got '" + text + "'");
+    return std::nullopt;
+  }
+
+  static std::string fmt(double v) {
+    std::ostringstream o;
+    o << v;
+    return o.str();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // 3. Distributions, arrivals, keys, routes
+
+  std::optional<Distribution> distribution(const YAML::Node& n, const std::string& what,
+                                           int depth = 0);
+  std::optional<ArrivalSpec> arrivals(const YAML::Node& n, const std::string& what);
+  std::optional<KeySpec> keys(const YAML::Node& n, const std::string& what);
+  std::optional<RouteSpec> route(const YAML::Node& n, const std::string& what);
+  std::optional<TargetRef> target(const YAML::Node& n, const std::string& what);
+
+ private:
+  // The single key of a one-key map such as {exponential: ...}; reports otherwise.
+  bool single_key(const YAML::Node& n, const std::string& what,
+                  const std::vector<std::string>& kinds, std::string& kind, YAML::Node& value);
+
+  std::string file_;
+  std::string origin_ = file_;
+  Diagnostics& diag_;
+  std::vector<std::pair<YAML::Node, std::string>> override_roots_;
+  size_t distribution_parts_ = 0;
+};
+
+bool Loader::single_key(const YAML::Node& n, const std::string& what,
+                        const std::vector<std::string>& kinds, std::string& kind,
+                        YAML::Node& value) {
+  if (!n.IsMap() || n.size() != 1) {
+    error(n, what + ": expected a map with exactly one of " + join_choices(kinds) + ", got " +
+                 (n.IsMap() ? "a map with " + std::to_string(n.size()) + " keys"
+                            : std::string(node_type_name(n))));
+    return false;
+  }
+  const auto it = n.begin();
+  if (!it->first.IsScalar()) {
+    error(it->first, what + ": keys must be plain names");
+    return false;
+  }
+  kind = it->first.Scalar();
+  value = it->second;
+  if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
+    error(it->first, what + ": unknown kind '" + kind + "'" + did_you_mean(kind, kinds) +
+                         "; expected " + join_choices(kinds));
+    return false;
+  }
+  return true;
+}
+
+std::optional<Distribution> Loader::distribution(const YAML::Node& n, const std::string& what,
+                                                 int depth) {
+  static const std::vector<std::string> kinds = {"constant", "uniform",   "exponential",
+                                                 "normal",   "lognormal", "pareto",
+                                                 "weibull",  "empirical", "mixture"};
+  if (++distribution_parts_ > kMaxDistributionParts) {
+    if (distribution_parts_ == kMaxDistributionParts + 1) {
+      error(n, what + ": too many distribution parts (at most " +
+                   std::to_string(kMaxDistributionParts) + " per scenario)");
+    }
+    return std::nullopt;
+  }
+  if (depth > kMaxDistributionDepth) {
+    error(n,
+          what + ": mixtures nested more than " + std::to_string(kMaxDistributionDepth) + " deep");
+    return std::nullopt;
+  }
+  if (n.IsScalar()) {  // shorthand: a duration is a constant
+    auto d = duration(n, what);
+    if (!d) return std::nullopt;
+    return Distribution::constant(d->seconds());
+  }
+  std::string kind;
+  YAML::Node v;
+  if (!single_key(n, what + " (a distribution)", kinds, kind, v)) return std::nullopt;
+  const std::string at = what + "." + kind;
+  auto seconds = [&](const char* key) -> std::optional<double> {
+    YAML::Node x = require(v, key, at);
+    if (!x.IsDefined()) return std::nullopt;
+    auto d = duration(x, at + "." + key);
+    return d ? std::optional<double>(d->seconds()) : std::nullopt;
+  };
+  auto positive_seconds = [&](const char* key) -> std::optional<double> {
+    auto s = seconds(key);
+    if (s && *s <= 0) {
+      error(get(v, key), at + "." + key + ": must be longer than zero");
+      return std::nullopt;
+    }
+    return s;
+  };
+  auto shape = [&]() -> std::optional<double> {
+    YAML::Node x = require(v, "shape", at);
+    if (!x.IsDefined()) return std::nullopt;
+    auto s = number(x, at + ".shape", 1e-3, 1e3);
+    return s;
+  };
+
+  if (kind == "constant") {
+    auto d = duration(v, at);
+    if (!d) return std::nullopt;
+    return Distribution::constant(d->seconds());
+  }
+  if (kind == "exponential") {
+    if (v.IsScalar()) {
+      auto d = positive_duration(v, at);
+      if (!d) return std::nullopt;
+      return Distribution::exponential(d->seconds());
+    }
+    if (!check_map(v, at, {"mean"})) return std::nullopt;
+    auto m = positive_seconds("mean");
+    if (!m) return std::nullopt;
+    return Distribution::exponential(*m);
+  }
+  if (kind == "uniform") {
+    if (!check_map(v, at, {"min", "max"})) return std::nullopt;
+    auto lo = seconds("min");
+    auto hi = seconds("max");
+    if (!lo || !hi) return std::nullopt;
+    if (*hi < *lo) {
+      error(v, at + ": max must not be below min");
+      return std::nullopt;
+    }
+    return Distribution::uniform(*lo, *hi);
+  }
+  if (kind == "normal") {
+    if (!check_map(v, at, {"mean", "stddev"})) return std::nullopt;
+    auto m = seconds("mean");
+    auto s = seconds("stddev");
+    if (!m || !s) return std::nullopt;
+    return Distribution::normal(*m, *s);
+  }
+  if (kind == "lognormal") {
+    if (!check_map(v, at, {"mean", "stddev", "median", "p99"})) return std::nullopt;
+    const bool by_mean = has(v, "mean") || has(v, "stddev");
+    const bool by_median = has(v, "median") || has(v, "p99");
+    if (by_mean == by_median) {
+      error(v, at + ": give either mean and stddev, or median and p99");
+      return std::nullopt;
+    }
+    if (by_mean) {
+      auto m = positive_seconds("mean");
+      auto s = seconds("stddev");
+      if (!m || !s) return std::nullopt;
+      return Distribution::lognormal_mean_stddev(*m, *s);
+    }
+    auto med = positive_seconds("median");
+    auto p99 = seconds("p99");
+    if (!med || !p99) return std::nullopt;
+    if (*p99 < *med) {
+      error(get(v, "p99"), at + ".p99: must not be below the median");
+      return std::nullopt;
+    }
+    return Distribution::lognormal_median_p99(*med, *p99);
+  }
+  if (kind == "pareto" || kind == "weibull") {
+    if (!check_map(v, at, {"scale", "shape"})) return std::nullopt;
+    auto sc = positive_seconds("scale");
+    auto sh = shape();
+    if (!sc || !sh) return std::nullopt;
+    return kind == "pareto" ? Distribution::pareto(*sc, *sh) : Distribution::weibull(*sc, *sh);
+  }
+  // empirical and mixture: lists of weighted entries
+  const bool empirical = kind == "empirical";
+  if (!v.IsSequence() || v.size() == 0) {
+    error(v, at + ": expected a non-empty list of {" +
+                 std::string(empirical ? "value, weight" : "weight, distribution") + "}, got " +
+                 node_type_name(v));
+    return std::nullopt;
+  }
+  std::vector<double> values, weights;
+  std::vector<Distribution> parts;
+  bool ok = true;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const YAML::Node e = v[i];
+    const std::string ew = at + "[" + std::to_string(i) + "]";
+    const std::string other = empirical ? "value" : "distribution";
+    if (!check_map(e, ew, {"weight", other})) {
+      ok = false;
+      continue;
+    }
+    YAML::Node wn = require(e, "weight", ew);
+    YAML::Node on = require(e, other, ew);
+    auto w = wn.IsDefined() ? weight(wn, ew + ".weight") : std::nullopt;
+    if (empirical) {
+      auto d = on.IsDefined() ? duration(on, ew + ".value") : std::nullopt;
+      if (!w || !d) {
+        ok = false;
+        continue;
+      }
+      values.push_back(d->seconds());
+    } else {
+      auto d = on.IsDefined() ? distribution(on, ew + ".distribution", depth + 1) : std::nullopt;
+      if (!w || !d) {
+        ok = false;
+        continue;
+      }
+      parts.push_back(std::move(*d));
+    }
+    weights.push_back(*w);
+  }
+  if (!ok) return std::nullopt;
+  double total = 0;
+  for (double w : weights) total += w;
+  if (!(total > 0)) {
+    error(v, at + ": weights must not all be zero");
+    return std::nullopt;
+  }
+  if (empirical) return Distribution::empirical(std::move(values), std::move(weights));
+  return Distribution::mixture(std::move(parts), std::move(weights));
+}
+
+std::optional<ArrivalSpec> Loader::arrivals(const YAML::Node& n, const std::string& what) {
+  static const std::vector<std::string> kinds = {"poisson", "constant", "on_off", "schedule",
+                                                 "closed_loop"};
+  std::string kind;
+  YAML::Node v;
+  if (!single_key(n, what, kinds, kind, v)) return std::nullopt;
+  const std::string at = what + "." + kind;
+  ArrivalSpec a;
+  if (kind == "poisson" || kind == "constant") {
+    a.mode = kind == "poisson" ? ArrivalSpec::Mode::poisson : ArrivalSpec::Mode::constant;
+    auto r = rate(v, at);
+    if (!r) return std::nullopt;
+    a.rate = *r;
+    return a;
+  }
+  if (kind == "on_off") {
+    a.mode = ArrivalSpec::Mode::on_off;
+    if (!check_map(v, at, {"rate", "on", "off"})) return std::nullopt;
+    YAML::Node rn = require(v, "rate", at), onn = require(v, "on", at),
+               offn = require(v, "off", at);
+    auto r = rn.IsDefined() ? rate(rn, at + ".rate") : std::nullopt;
+    auto on = onn.IsDefined() ? distribution(onn, at + ".on") : std::nullopt;
+    auto off = offn.IsDefined() ? distribution(offn, at + ".off") : std::nullopt;
+    if (!r || !on || !off) return std::nullopt;
+    if (!(on->mean() > 0)) {
+      error(onn, at + ".on: the on period must have a mean above zero");
+      return std::nullopt;
+    }
+    a.rate = *r;
+    a.on_period = *on;
+    a.off_period = *off;
+    return a;
+  }
+  if (kind == "schedule") {
+    a.mode = ArrivalSpec::Mode::schedule;
+    if (!v.IsSequence() || v.size() == 0) {
+      error(v, at + ": expected a non-empty list of {at, rate}, got " + node_type_name(v));
+      return std::nullopt;
+    }
+    bool ok = true;
+    for (size_t i = 0; i < v.size(); ++i) {
+      const YAML::Node e = v[i];
+      const std::string ew = at + "[" + std::to_string(i) + "]";
+      if (!check_map(e, ew, {"at", "rate"})) {
+        ok = false;
+        continue;
+      }
+      YAML::Node tn = require(e, "at", ew), rn = require(e, "rate", ew);
+      auto t = tn.IsDefined() ? duration(tn, ew + ".at") : std::nullopt;
+      auto r = rn.IsDefined() ? rate(rn, ew + ".rate") : std::nullopt;
+      if (!t || !r) {
+        ok = false;
+        continue;
+      }
+      if (!a.schedule.empty() && *t <= a.schedule.back().at) {
+        error(tn, ew + ".at: steps must be in increasing time order");
+        ok = false;
+        continue;
+      }
+      a.schedule.push_back({*t, *r});
+    }
+    if (!ok) return std::nullopt;
+    return a;
+  }
+  // closed_loop
+  a.mode = ArrivalSpec::Mode::closed_loop;
+  if (!check_map(v, at, {"users", "think_time"})) return std::nullopt;
+  YAML::Node un = require(v, "users", at), tn = require(v, "think_time", at);
+  auto users = un.IsDefined() ? count(un, at + ".users", 1, kMaxUsers) : std::nullopt;
+  auto think = tn.IsDefined() ? distribution(tn, at + ".think_time") : std::nullopt;
+  if (!users || !think) return std::nullopt;
+  a.users = *users;
+  a.think_time = *think;
+  return a;
+}
+
+std::optional<KeySpec> Loader::keys(const YAML::Node& n, const std::string& what) {
+  std::string kind;
+  YAML::Node v;
+  if (!single_key(n, what, {"uniform", "zipf"}, kind, v)) return std::nullopt;
+  KeySpec k;
+  if (kind == "uniform") {
+    auto c = count(v, what + ".uniform", 1, kMaxKeys);
+    if (!c) return std::nullopt;
+    k.mode = KeySpec::Mode::uniform;
+    k.keys = *c;
+    return k;
+  }
+  const std::string at = what + ".zipf";
+  if (!check_map(v, at, {"keys", "s"})) return std::nullopt;
+  YAML::Node kn = require(v, "keys", at), sn = require(v, "s", at);
+  auto c = kn.IsDefined() ? count(kn, at + ".keys", 1, kMaxKeys) : std::nullopt;
+  auto s = sn.IsDefined() ? number(sn, at + ".s", 0, 10) : std::nullopt;
+  if (!c || !s) return std::nullopt;
+  k.mode = KeySpec::Mode::zipf;
+  k.keys = *c;
+  k.exponent = *s;
+  return k;
+}
+
+std::optional<TargetRef> Loader::target(const YAML::Node& n, const std::string& what) {
+  std::string name;
+  if (!scalar(n, what, "a component name", name)) return std::nullopt;
+  if (name.empty()) {
+    error(n, what + ": expected a component name, got an empty string");
+    return std::nullopt;
+  }
+  return TargetRef{name, where(n)};
+}
+
+std::optional<RouteSpec> Loader::route(const YAML::Node& n, const std::string& what) {
+  RouteSpec r;
+  r.where = where(n);
+  if (n.IsScalar()) {
+    auto t = target(n, what);
+    if (!t) return std::nullopt;
+    r.mode = RouteSpec::Mode::single;
+    r.targets.push_back(*t);
+    return r;
+  }
+  std::string kind;
+  YAML::Node v;
+  if (!single_key(n, what + " (a component name, {split: ...} or {cycle: [...]})",
+                  {"split", "cycle"}, kind, v)) {
+    return std::nullopt;
+  }
+  const std::string at = what + "." + kind;
+  if (kind == "cycle") {
+    if (!v.IsSequence() || v.size() == 0) {
+      error(v, at + ": expected a non-empty list of component names, got " + node_type_name(v));
+      return std::nullopt;
+    }
+    r.mode = RouteSpec::Mode::cycle;
+    for (size_t i = 0; i < v.size(); ++i) {
+      auto t = target(v[i], at + "[" + std::to_string(i) + "]");
+      if (!t) return std::nullopt;
+      r.targets.push_back(*t);
+    }
+    return r;
+  }
+  if (!v.IsMap() || v.size() == 0) {
+    error(v, at +
+                 ": expected a map of component name to probability, e.g. {db: 30%, cache: "
+                 "70%}, got " +
+                 node_type_name(v));
+    return std::nullopt;
+  }
+  r.mode = RouteSpec::Mode::split;
+  double total = 0;
+  std::set<std::string> seen;
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    auto t = target(it->first, at);
+    if (!t) return std::nullopt;
+    if (!seen.insert(t->name).second) {
+      error(it->first, at + ": '" + t->name + "' appears twice");
+      return std::nullopt;
+    }
+    auto w = weight(it->second, at + "." + t->name);
+    if (!w) return std::nullopt;
+    if (*w > 1) {
+      error(it->second, at + "." + t->name + ": a probability is at most 1 (100%)");
+      return std::nullopt;
+    }
+    total += *w;
+    r.targets.push_back(*t);
+    r.weights.push_back(*w);
+  }
+  if (std::fabs(total - 1.0) > 1e-6) {
+    error(v, at + ": probabilities add up to " + fmt(total * 100) + "%, not 100%");
+    return std::nullopt;
+  }
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Reading a component's parameters: a ParamVisitor over its YAML map
+
+class YamlParamReader final : public ParamVisitor {
+ public:
+  // `only` restricts reading to one parameter (the live API); `context` prefixes messages.
+  YamlParamReader(Loader& l, const YAML::Node& map, std::string context, const std::string* only,
+                  bool live_only)
+      : l_(l), map_(map), context_(std::move(context)), only_(only), live_only_(live_only) {}
+
+  void count(const ParamInfo& i, int64_t& v, int64_t min, int64_t max) override {
+    if (auto n = node(i)) assign(v, l_.count(*n, name(i), min, max));
+  }
+  void number(const ParamInfo& i, double& v, double min, double max) override {
+    if (auto n = node(i)) assign(v, l_.number(*n, name(i), min, max));
+  }
+  void duration(const ParamInfo& i, Time& v) override {
+    if (auto n = node(i)) assign(v, l_.duration(*n, name(i)));
+  }
+  void rate(const ParamInfo& i, double& v) override {
+    if (auto n = node(i)) assign(v, l_.rate(*n, name(i)));
+  }
+  void flag(const ParamInfo& i, bool& v) override {
+    if (auto n = node(i)) assign(v, l_.boolean(*n, name(i)));
+  }
+  void text(const ParamInfo& i, std::string& v) override {
+    std::string s;
+    if (auto n = node(i); n && l_.scalar(*n, name(i), "a name", s)) v = s;
+  }
+  void choice(const ParamInfo& i, int& v, const char* const* options) override {
+    auto n = node(i);
+    if (!n) return;
+    std::vector<std::string> names;
+    for (const char* const* o = options; *o; ++o) names.emplace_back(*o);
+    std::string s;
+    if (!l_.scalar(*n, name(i), join_choices(names), s)) return;
+    auto it = std::find(names.begin(), names.end(), s);
+    if (it == names.end()) {
+      l_.error(*n, name(i) + ": unknown value '" + s + "'" + did_you_mean(s, names) +
+                       "; expected " + join_choices(names));
+      return;
+    }
+    v = static_cast<int>(it - names.begin());
+  }
+  void distribution(const ParamInfo& i, Distribution& v) override {
+    if (auto n = node(i)) assign(v, l_.distribution(*n, name(i)));
+  }
+  void target(const ParamInfo& i, TargetRef& v) override {
+    if (auto n = node(i)) assign(v, l_.target(*n, name(i)));
+  }
+  void route(const ParamInfo& i, RouteSpec& v) override {
+    if (auto n = node(i)) assign(v, l_.route(*n, name(i)));
+  }
+  void arrivals(const ParamInfo& i, ArrivalSpec& v) override {
+    if (auto n = node(i)) assign(v, l_.arrivals(*n, name(i)));
+  }
+  void keys(const ParamInfo& i, KeySpec& v) override {
+    if (auto n = node(i)) assign(v, l_.keys(*n, name(i)));
+  }
+
+  const std::vector<std::string>& known() const { return known_; }
+  bool found_only() const { return found_only_; }
+
+ private:
+  std::string name(const ParamInfo& i) const { return context_ + "." + i.name; }
+
+  template <class T>
+  void assign(T& field, std::optional<T> value) {
+    if (value) field = std::move(*value);
+  }
+
+  // The YAML value for parameter i, if present and wanted.
+  std::optional<YAML::Node> node(const ParamInfo& i) {
+    known_.emplace_back(i.name);
+    if (only_) {
+      if (*only_ != i.name) return std::nullopt;
+      found_only_ = true;
+      if (live_only_ && !i.live) {
+        l_.diag().error(Location{}, std::string("'") + i.name +
+                                        "' cannot be changed while the simulation runs");
+        return std::nullopt;
+      }
+    }
+    YAML::Node v = Loader::get(map_, i.name);
+    if (!v.IsDefined()) {
+      if (i.required) {
+        l_.error(map_, context_ + ": missing required key '" + i.name + "' (" + i.help + ")");
+      }
+      return std::nullopt;
+    }
+    l_.set_origin(v);
+    return v;
+  }
+
+  Loader& l_;
+  YAML::Node map_;
+  std::string context_;
+  const std::string* only_;
+  bool live_only_;
+  std::vector<std::string> known_;
+  bool found_only_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+// 5. Top level and overrides
+
+const std::vector<std::string> kTopLevelKeys = {"name",   "description", "seed",      "duration",
+                                                "warmup", "window",      "components"};
+
+std::vector<std::string> kind_names() {
+  std::vector<std::string> names;
+  for (const ComponentKind& k : component_kinds()) names.emplace_back(k.name);
+  return names;
+}
+
+std::vector<std::string> map_keys(const YAML::Node& n) {
+  std::vector<std::string> keys;
+  if (!n.IsMap()) return keys;
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    if (it->first.IsScalar()) keys.push_back(it->first.Scalar());
+  }
+  return keys;
+}
+
+// Applies --set overrides to the YAML tree before it is read, remembering which nodes came from
+// the command line so that errors in them point there.
+void apply_overrides(Loader& l, YAML::Node& root, const std::vector<Override>& overrides) {
+  for (const Override& o : overrides) {
+    const std::string origin = "--set " + o.path;
+    YAML::Node value;
+    try {
+      value = YAML::Load(o.value);
+    } catch (const YAML::Exception& e) {
+      l.diag().error(Location{origin, 0, 0}, "value is not valid YAML: " + e.msg);
+      continue;
+    }
+    if (!value.IsDefined() || value.IsNull()) value = YAML::Node(o.value);  // e.g. --set name=
+    std::vector<std::string> parts;
+    std::stringstream ss(o.path);
+    for (std::string part; std::getline(ss, part, '.');) parts.push_back(part);
+    if (parts.empty() ||
+        std::any_of(parts.begin(), parts.end(), [](const std::string& p) { return p.empty(); })) {
+      l.diag().error(Location{origin, 0, 0},
+                     "the path must be dot-separated names, e.g. "
+                     "components.api.workers");
+      continue;
+    }
+    YAML::Node cur = root;
+    bool ok = true;
+    for (size_t i = 0; i + 1 < parts.size(); ++i) {
+      YAML::Node next = Loader::get(cur, parts[i]);
+      if (!next.IsDefined() || !next.IsMap()) {
+        std::string prefix;
+        for (size_t j = 0; j <= i; ++j) prefix += (j ? "." : "") + parts[j];
+        l.diag().error(Location{origin, 0, 0}, "'" + prefix + "' is not a map in the scenario" +
+                                                   did_you_mean(parts[i], map_keys(cur)));
+        ok = false;
+        break;
+      }
+      cur.reset(next);
+    }
+    if (!ok) continue;
+    const std::string& last = parts.back();
+    cur[last] = value;
+    l.add_override_root(Loader::get(cur, last), origin);
+    l.add_override_root(Loader::get_key(cur, last), origin);
+  }
+}
+
+void read_component(Loader& l, const YAML::Node& key, const YAML::Node& body, Scenario& s) {
+  const std::string name = key.Scalar();
+  l.set_origin(key);
+  const Location at = l.where(key);
+  const std::string context = "components." + name;
+  if (!body.IsMap()) {
+    l.error(body, context + ": expected a map with at least 'kind', got " + node_type_name(body));
+    return;
+  }
+  const YAML::Node kind_node = Loader::get(body, "kind");
+  const std::vector<std::string> kinds = kind_names();
+  if (!kind_node.IsDefined()) {
+    l.error(key, context + ": missing required key 'kind' (one of " + join_choices(kinds) + ")");
+    return;
+  }
+  std::string kind;
+  l.set_origin(kind_node);
+  if (!l.scalar(kind_node, context + ".kind", join_choices(kinds), kind)) return;
+  const ComponentKind* k = find_component_kind(kind);
+  if (!k) {
+    l.error(kind_node, context + ".kind: unknown component kind '" + kind + "'" +
+                           did_you_mean(kind, kinds) + "; known kinds: " + join_choices(kinds));
+    return;
+  }
+  ComponentSpec spec;
+  spec.name = name;
+  spec.kind = kind;
+  spec.where = at;
+  spec.params = k->make_params();
+  YamlParamReader reader(l, body, context, nullptr, false);
+  spec.params->describe(reader);
+  std::vector<std::string> allowed = reader.known();
+  allowed.insert(allowed.begin(), "kind");
+  l.reset_origin();
+  l.check_map(body, context + " (" + kind + ")", allowed);
+  s.components.push_back(std::move(spec));
+}
+
+void read_scenario(Loader& l, const YAML::Node& root, Scenario& s) {
+  if (!root.IsMap()) {
+    l.diag().error(Location{l.file(), 1, 1}, std::string("a scenario must be a map with keys ") +
+                                                 join_choices(kTopLevelKeys) + ", got " +
+                                                 node_type_name(root));
+    return;
+  }
+  l.check_map(root, "scenario", kTopLevelKeys);
+  auto top = [&](const char* key) {
+    YAML::Node v = Loader::get(root, key);
+    if (v.IsDefined()) l.set_origin(v);
+    return v;
+  };
+  if (YAML::Node v = top("name"); v.IsDefined()) l.scalar(v, "name", "a name", s.name);
+  if (YAML::Node v = top("description"); v.IsDefined()) {
+    l.scalar(v, "description", "text", s.description);
+  }
+  if (YAML::Node v = top("seed"); v.IsDefined()) {
+    if (auto seed = l.count(v, "seed", 0, INT64_MAX - 1)) s.seed = static_cast<uint64_t>(*seed);
+  }
+  YAML::Node dur = top("duration");
+  if (!dur.IsDefined()) {
+    l.error(root, "scenario: missing required key 'duration' (simulated time to run, e.g. 10m)");
+  } else if (auto d = l.positive_duration(dur, "duration")) {
+    s.duration = *d;
+  }
+  if (YAML::Node v = top("warmup"); v.IsDefined()) {
+    if (auto w = l.duration(v, "warmup")) {
+      if (*w >= s.duration) {
+        l.error(v, "warmup: must be shorter than the duration (" + format_time(s.duration) + ")");
+      } else {
+        s.warmup = *w;
+      }
+    }
+  }
+  if (YAML::Node v = top("window"); v.IsDefined()) {
+    if (auto w = l.positive_duration(v, "window")) s.window = *w;
+  }
+  if (s.duration.seconds() / s.window.seconds() > kMaxWindows) {
+    l.error(root, "window: " + format_time(s.window) + " gives more than " +
+                      Loader::fmt(kMaxWindows) + " time-series windows over " +
+                      format_time(s.duration) + "; use a longer window");
+  }
+  YAML::Node comps = top("components");
+  if (!comps.IsDefined()) {
+    l.error(root, "scenario: missing required key 'components'");
+    return;
+  }
+  if (!comps.IsMap() || comps.size() == 0) {
+    l.error(comps, std::string("components: expected a map of component name to its settings, "
+                               "got ") +
+                       (comps.IsMap() ? "an empty map" : node_type_name(comps)));
+    return;
+  }
+  std::set<std::string> names;
+  for (auto it = comps.begin(); it != comps.end(); ++it) {
+    l.set_origin(it->first);
+    if (!it->first.IsScalar() || it->first.Scalar().empty()) {
+      l.error(it->first, "components: a component name must be a non-empty plain name");
+      continue;
+    }
+    if (!names.insert(it->first.Scalar()).second) {
+      l.error(it->first, "components: duplicate component name '" + it->first.Scalar() + "'");
+      continue;
+    }
+    read_component(l, it->first, it->second, s);
+  }
+}
+
+LoadResult load(const std::string& text, const std::string& file,
+                const std::vector<Override>& overrides) {
+  LoadResult result;
+  Diagnostics& d = result.diagnostics;
+  if (text.size() > kMaxFileBytes) {
+    d.error(Location{file, 0, 0}, "file is larger than 16 MiB; not a scenario?");
+    return result;
+  }
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    d.error(Location{file, e.mark.line + 1, e.mark.column + 1}, "YAML syntax: " + e.msg);
+    return result;
+  } catch (const YAML::Exception& e) {
+    d.error(Location{file, 0, 0}, std::string("YAML: ") + e.what());
+    return result;
+  }
+  Loader l(file, d);
+  Scenario s;
+  s.file = file;
+  try {
+    if (root.IsMap()) apply_overrides(l, root, overrides);
+    read_scenario(l, root, s);
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp reports a few structural problems (e.g. aliases into themselves) as exceptions.
+    d.error(Location{file, e.mark.line + 1, e.mark.column + 1}, std::string("YAML: ") + e.msg);
+  }
+  if (!d.ok()) return result;
+  if (s.name.empty()) {
+    const size_t slash = file.find_last_of('/');
+    std::string base = slash == std::string::npos ? file : file.substr(slash + 1);
+    if (const size_t dot = base.rfind('.'); dot != std::string::npos) base.resize(dot);
+    s.name = base;
+  }
+  check_topology(s, d);
+  if (d.ok()) result.scenario = std::move(s);
+  return result;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// 6. Entry points
+
+std::optional<Override> parse_override(std::string_view arg, std::string& error) {
+  const size_t eq = arg.find('=');
+  if (eq == std::string_view::npos || eq == 0) {
+    error = "--set expects path=value, e.g. --set components.api.workers=8; got '" +
+            std::string(arg) + "'";
+    return std::nullopt;
+  }
+  return Override{std::string(arg.substr(0, eq)), std::string(arg.substr(eq + 1))};
+}
+
+LoadResult load_scenario_text(const std::string& yaml, const std::string& file_name,
+                              const std::vector<Override>& overrides) {
+  return load(yaml, file_name, overrides);
+}
+
+LoadResult load_scenario_file(const std::string& path, const std::vector<Override>& overrides) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    LoadResult r;
+    r.diagnostics.error(Location{path, 0, 0}, "cannot open the file");
+    return r;
+  }
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return load(buf.str(), path, overrides);
+}
+
+std::string apply_param_text(ComponentParams& params, const std::string& component,
+                             const std::string& param, const std::string& text, bool live_only) {
+  Diagnostics d;
+  const std::string origin = component + "." + param;
+  YAML::Node value;
+  try {
+    value = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return origin + ": value is not valid YAML: " + e.msg;
+  }
+  if (!value.IsDefined() || value.IsNull()) value = YAML::Node(text);
+  YAML::Node map(YAML::NodeType::Map);
+  map[param] = value;
+  Loader l(origin, d);
+  auto scratch = params.clone();  // parse into a copy: the live params change only on success
+  YamlParamReader reader(l, map, component, &param, live_only);
+  scratch->describe(reader);
+  if (!reader.found_only()) {
+    return "no parameter '" + param + "' in '" + component + "'" +
+           did_you_mean(param, reader.known());
+  }
+  if (!d.ok()) return d.items().front().message;
+  YamlParamReader apply(l, map, component, &param, live_only);
+  params.describe(apply);
+  return {};
+}
+
+}  // namespace dsim

@@ -1,0 +1,23 @@
+// "Did you mean ...?" for misspelt keys, kinds and component names.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dsim {
+
+// Optimal-string-alignment distance (Levenshtein plus adjacent transpositions).
+size_t edit_distance(std::string_view a, std::string_view b);
+
+// The closest candidate within a distance that scales with the word's length, or "" if none is
+// close enough to be a plausible typo.
+std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
+
+// " (did you mean 'x'?)" or "".
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+
+// "a, b or c" for messages that list the valid choices.
+std::string join_choices(const std::vector<std::string>& choices);
+
+}  // namespace dsim

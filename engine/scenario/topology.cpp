@@ -1,0 +1,134 @@
+#include "scenario/topology.hpp"
+
+#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/breadth_first_search.hpp>
+#include <boost/graph/reverse_graph.hpp>
+#include <map>
+
+#include "components/registry.hpp"
+#include "components/route.hpp"
+#include "scenario/suggest.hpp"
+
+namespace dsim {
+namespace {
+
+// Collects every component reference a kind's parameters hold, whatever the kind.
+class TargetCollector final : public ParamVisitor {
+ public:
+  std::vector<TargetRef*> targets;
+  bool has_route = false;
+  bool route_can_end = false;
+
+  void target(const ParamInfo&, TargetRef& t) override {
+    if (!t.name.empty()) targets.push_back(&t);
+  }
+  void route(const ParamInfo&, RouteSpec& r) override {
+    has_route = true;
+    if (r.mode == RouteSpec::Mode::end) route_can_end = true;
+    for (TargetRef& t : r.targets) targets.push_back(&t);
+  }
+  void count(const ParamInfo&, int64_t&, int64_t, int64_t) override {}
+  void number(const ParamInfo&, double&, double, double) override {}
+  void duration(const ParamInfo&, Time&) override {}
+  void rate(const ParamInfo&, double&) override {}
+  void flag(const ParamInfo&, bool&) override {}
+  void text(const ParamInfo&, std::string&) override {}
+  void choice(const ParamInfo&, int&, const char* const*) override {}
+  void distribution(const ParamInfo&, Distribution&) override {}
+  void arrivals(const ParamInfo&, ArrivalSpec&) override {}
+  void keys(const ParamInfo&, KeySpec&) override {}
+};
+
+using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS>;
+using Vertex = boost::graph_traits<Graph>::vertex_descriptor;
+
+// Marks every vertex reachable from the given start vertices.
+template <class G>
+std::vector<bool> reachable_from(const G& g, const std::vector<Vertex>& starts) {
+  std::vector<bool> seen(boost::num_vertices(g), false);
+  if (starts.empty()) return seen;
+  struct Recorder : boost::default_bfs_visitor {
+    std::vector<bool>* seen;
+    void discover_vertex(Vertex v, const G&) const { (*seen)[v] = true; }
+  } recorder;
+  recorder.seen = &seen;
+  std::vector<boost::default_color_type> colors(boost::num_vertices(g));
+  auto color_map =
+      boost::make_iterator_property_map(colors.begin(), boost::get(boost::vertex_index, g));
+  boost::queue<Vertex> buffer;
+  for (Vertex s : starts) {
+    if (colors[s] == boost::white_color) {
+      boost::breadth_first_visit(g, s, buffer, recorder, color_map);
+    }
+  }
+  return seen;
+}
+
+}  // namespace
+
+void check_topology(Scenario& s, Diagnostics& d) {
+  const size_t n = s.components.size();
+  std::map<std::string, uint32_t> index;
+  std::vector<std::string> names;
+  for (size_t i = 0; i < n; ++i) {
+    index[s.components[i].name] = static_cast<uint32_t>(i);
+    names.push_back(s.components[i].name);
+  }
+  Graph g(n);
+  std::vector<bool> is_source(n), can_end(n);
+  std::vector<Vertex> sources, terminals;
+  for (size_t i = 0; i < n; ++i) {
+    ComponentSpec& c = s.components[i];
+    const ComponentKind* kind = find_component_kind(c.kind);
+    is_source[i] = kind && kind->generates_requests;
+    TargetCollector collector;
+    c.params->describe(collector);
+    for (TargetRef* t : collector.targets) {
+      auto it = index.find(t->name);
+      if (it == index.end()) {
+        d.error(t->where, "'" + c.name + "' sends to '" + t->name + "', which is not a component" +
+                              did_you_mean(t->name, names));
+        continue;
+      }
+      const ComponentKind* target_kind = find_component_kind(s.components[it->second].kind);
+      if (target_kind && target_kind->generates_requests) {
+        d.error(t->where, "'" + c.name + "' sends to '" + t->name +
+                              "', which is a source; sources generate requests and cannot "
+                              "receive them");
+        continue;
+      }
+      t->index = it->second;
+      boost::add_edge(i, it->second, g);
+    }
+    // A component completes requests when one of its routes can end there, or when it sends
+    // nowhere at all (a sink).
+    can_end[i] = !is_source[i] && (collector.route_can_end || collector.targets.empty());
+    if (is_source[i]) sources.push_back(i);
+    if (can_end[i]) terminals.push_back(i);
+  }
+  if (sources.empty()) {
+    d.error(Location{s.file, 0, 0},
+            "the scenario has no source, so nothing generates requests; "
+            "add a component of kind source");
+    return;
+  }
+  if (!d.ok()) return;  // unresolved targets make the walks below meaningless
+
+  const std::vector<bool> reached = reachable_from(g, sources);
+  const std::vector<bool> ends = reachable_from(boost::make_reverse_graph(g), terminals);
+  for (size_t i = 0; i < n; ++i) {
+    const ComponentSpec& c = s.components[i];
+    if (!reached[i]) {
+      d.error(c.where, "component '" + c.name +
+                           "' is never reached: no source or route leads to "
+                           "it");
+    } else if (!ends[i]) {
+      d.error(c.where, "requests reaching '" + c.name +
+                           "' can never finish: every route from it "
+                           "leads back into a cycle without reaching a sink or a component that "
+                           "completes them");
+    }
+  }
+}
+
+}  // namespace dsim
