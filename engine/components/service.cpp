@@ -58,6 +58,7 @@ void Service::accept(Simulation& sim, RequestHandle h) {
 void Service::begin_service(Simulation& sim, RequestHandle h) {
   ++busy_;
   metrics().busy().set(sim.now(), busy_);
+  metrics().on_service_start(sim.now() - sim.request(h).hop_arrival);
   sim.schedule(sim.now() + p_.service_time.sample(service_rng_), *this, 0, h);
 }
 

@@ -18,6 +18,8 @@ void StationMetrics::reset(Time now) {
   dropped_.fill(0);
   failed_.fill(0);
   latency_.reset();
+  wait_.reset();
+  waited_ = 0;
   queue_.reset(now);
   busy_.reset(now);
   capacity_.reset(now);

@@ -94,6 +94,11 @@ class StationMetrics {
     window_latency_.record(sojourn.count_ns());
     in_system_.add(now, -1);
   }
+  // A request starts service after waiting `wait` (zero when a worker was free on arrival).
+  void on_service_start(Time wait) {
+    wait_.record(wait.count_ns());
+    if (wait > Time::zero()) ++waited_;
+  }
   // A request leaves without being served (dropped, failed...).
   void on_lost(Time now, Outcome outcome, Reason reason) {
     if (outcome == Outcome::dropped) {
@@ -123,6 +128,8 @@ class StationMetrics {
   const std::array<uint64_t, kReasonCount>& dropped() const { return dropped_; }
   const std::array<uint64_t, kReasonCount>& failed() const { return failed_; }
   const LatencyHistogram& latency() const { return latency_; }
+  const LatencyHistogram& wait() const { return wait_; }
+  uint64_t waited() const { return waited_; }  // service starts that had to wait
   const LatencyHistogram& window_latency() const { return window_latency_; }
   uint64_t window_arrivals() const { return window_arrivals_; }
   uint64_t window_served() const { return window_served_; }
@@ -136,6 +143,8 @@ class StationMetrics {
   std::array<uint64_t, kReasonCount> dropped_{};
   std::array<uint64_t, kReasonCount> failed_{};
   LatencyHistogram latency_;
+  LatencyHistogram wait_;  // arrival to service start
+  uint64_t waited_ = 0;
   TimeWeightedLevel queue_;      // waiting, not in service
   TimeWeightedLevel busy_;       // workers serving
   TimeWeightedLevel capacity_;   // workers available (changes live)

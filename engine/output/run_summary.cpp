@@ -45,6 +45,10 @@ RunSummary summarize(const Simulation& sim) {
     }
     cs.throughput = static_cast<double>(cs.served) / span;
     cs.latency = summarize_latency(m.latency());
+    cs.wait = summarize_latency(m.wait());
+    cs.waited_fraction =
+        m.wait().count() ? static_cast<double>(m.waited()) / static_cast<double>(m.wait().count())
+                         : 0.0;
     const double cap = m.capacity().mean(since, sim.now());
     cs.utilization = cap > 0 ? m.busy().mean(since, sim.now()) / cap : 0;
     cs.mean_queue = m.queue().mean(since, sim.now());
@@ -218,6 +222,9 @@ std::string format_summary_json(const RunSummary& s, bool include_engine) {
     j.key("throughput_per_s").value(c.throughput);
     j.key("latency");
     latency(c.latency);
+    j.key("wait");
+    latency(c.wait);
+    j.key("waited_fraction").value(c.waited_fraction);
     j.key("utilization").value(c.utilization);
     j.key("queue_mean").value(c.mean_queue);
     j.key("queue_max").value(c.max_queue);

@@ -24,10 +24,12 @@ struct ComponentSummary {
   uint64_t served = 0;
   std::vector<std::pair<std::string, uint64_t>> dropped;  // by reason, non-zero only
   std::vector<std::pair<std::string, uint64_t>> failed;
-  double throughput = 0;   // served per second of measured time
-  LatencySummary latency;  // time spent in this component (wait + service)
-  double utilization = 0;  // busy / available workers
-  double mean_queue = 0;   // waiting, time-weighted
+  double throughput = 0;       // served per second of measured time
+  LatencySummary latency;      // time spent in this component (wait + service)
+  LatencySummary wait;         // arrival to service start
+  double waited_fraction = 0;  // of service starts, the share that had to wait
+  double utilization = 0;      // busy / available workers
+  double mean_queue = 0;       // waiting, time-weighted
   int64_t max_queue = 0;
   double mean_in_system = 0;  // waiting + in service (Little's L)
 };
