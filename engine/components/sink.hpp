@@ -1,5 +1,5 @@
 // sink: where requests complete. It counts what reaches it; end-to-end latency is reported per
-// workload by the simulation. Its own sojourn is zero, so Little's law holds trivially (L = 0).
+// workload by the simulation. Requests pass through it in zero time (L = W = 0).
 #pragma once
 
 #include "core/component.hpp"

@@ -112,8 +112,7 @@ void Source::emit(Simulation& sim, uint32_t client) {
   r.priority = static_cast<int16_t>(p_.priority);
   if (p_.timeout > Time::zero()) r.deadline = r.created + p_.timeout;
   ++generated_;
-  metrics().on_arrival(sim.now());
-  metrics().on_served(sim.now(), Time::zero());
+  metrics().on_pass_through();
   sim.send(h, p_.target.index);
 }
 

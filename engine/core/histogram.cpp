@@ -29,19 +29,31 @@ int64_t LatencyHistogram::width(int i) {
 }
 
 int64_t LatencyHistogram::percentile(double q) const {
-  if (count_ == 0) return 0;
-  if (q <= 0) return min_;
-  if (q >= 1) return max_;
-  const auto rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_)));
+  int64_t out = 0;
+  percentiles(&q, &out, 1);
+  return out;
+}
+
+void LatencyHistogram::percentiles(const double* qs, int64_t* out, int n) const {
+  int k = 0;
+  for (; k < n && (count_ == 0 || qs[k] <= 0); ++k) out[k] = count_ ? min_ : 0;
   uint64_t seen = 0;
-  for (int i = lowest_; i <= highest_; ++i) {
-    seen += counts_[i];
-    if (seen >= rank) {
-      const int64_t mid = lower_edge(i) + (width(i) - 1) / 2;
-      return std::clamp(mid, min_, max_);
+  int i = lowest_;
+  for (; k < n; ++k) {
+    if (qs[k] >= 1) {
+      out[k] = max_;
+      continue;
     }
+    const auto rank = static_cast<uint64_t>(std::ceil(qs[k] * static_cast<double>(count_)));
+    while (i <= highest_ && seen + counts_[i] < rank) seen += counts_[i++];
+    if (i > highest_) {
+      out[k] = max_;
+      continue;
+    }
+    // The bucket's midpoint, clamped to the exact extremes.
+    const int64_t mid = lower_edge(i) + (width(i) - 1) / 2;
+    out[k] = std::clamp(mid, min_, max_);
   }
-  return max_;
 }
 
 void LatencyHistogram::merge(const LatencyHistogram& other) {

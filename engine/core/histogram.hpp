@@ -36,6 +36,8 @@ class LatencyHistogram {
   int64_t max() const { return count_ ? max_ : 0; }
   // Nearest-rank percentile, q in [0, 1]; q = 1 is the exact maximum, q = 0 the exact minimum.
   int64_t percentile(double q) const;
+  // Several percentiles in one pass over the buckets; qs must be ascending.
+  void percentiles(const double* qs, int64_t* out, int n) const;
 
   void merge(const LatencyHistogram& other);
   // Clears only the buckets that were touched: cheap for the per-window histograms.

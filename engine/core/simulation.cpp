@@ -203,9 +203,12 @@ void Simulation::close_window() {
     r.served = m.window_served();
     r.lost = m.window_lost();
     r.latency_mean_ns = h.mean();
-    r.latency_p50_ns = h.percentile(0.50);
-    r.latency_p90_ns = h.percentile(0.90);
-    r.latency_p99_ns = h.percentile(0.99);
+    static constexpr double kQs[] = {0.50, 0.90, 0.99};
+    int64_t p[3];
+    h.percentiles(kQs, p, 3);
+    r.latency_p50_ns = p[0];
+    r.latency_p90_ns = p[1];
+    r.latency_p99_ns = p[2];
     r.latency_max_ns = h.max();
     r.queue_depth = m.queue().level();
     r.queue_depth_max = m.queue().window_max();

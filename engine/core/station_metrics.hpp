@@ -94,6 +94,14 @@ class StationMetrics {
     window_latency_.record(sojourn.count_ns());
     in_system_.add(now, -1);
   }
+  // A request passes straight through (a source emitting, a sink absorbing): counted, but with
+  // no sojourn to measure and nothing held, so no histogram or level work on the hot path.
+  void on_pass_through() {
+    ++arrivals_;
+    ++served_;
+    ++window_arrivals_;
+    ++window_served_;
+  }
   // A request starts service after waiting `wait` (zero when a worker was free on arrival).
   void on_service_start(Time wait) {
     wait_.record(wait.count_ns());

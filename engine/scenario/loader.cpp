@@ -30,22 +30,24 @@ constexpr int64_t kMaxKeys = 10'000'000;   // Zipf tables are 8 bytes a key
 constexpr int64_t kMaxUsers = 10'000'000;  // one pending event each
 constexpr size_t kMaxFileBytes = 16 << 20;
 constexpr double kMaxWindows = 10'000'000;  // duration / window
+constexpr double kMaxWeight = 1e15;         // 10,000 parts add up to a finite total
 
 // ---------------------------------------------------------------------------------------------
 // 1. Locations and generic YAML helpers
 
-const char* node_type_name(const YAML::Node& n) {
+// What was found instead of what was expected, for "got ..." in messages: a single value is
+// quoted, anything else is named by its shape.
+std::string got(const YAML::Node& n) {
   switch (n.Type()) {
     case YAML::NodeType::Null:
-      return "nothing";
-    case YAML::NodeType::Scalar:
-      return "a single value";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Map:
-      return "a map";
     case YAML::NodeType::Undefined:
       return "nothing";
+    case YAML::NodeType::Scalar:
+      return quoted(n.Scalar());
+    case YAML::NodeType::Sequence:
+      return n.size() == 0 ? "an empty list" : "a list";
+    case YAML::NodeType::Map:
+      return n.size() == 0 ? "an empty map" : "a map";
   }
   return "?";
 }
@@ -83,7 +85,7 @@ class Loader {
   bool scalar(const YAML::Node& n, const std::string& what, const std::string& expected,
               std::string& out) {
     if (!n.IsScalar()) {
-      error(n, what + ": expected " + expected + ", got " + node_type_name(n));
+      error(n, what + ": expected " + expected + ", got " + got(n));
       return false;
     }
     out = n.Scalar();
@@ -96,20 +98,20 @@ class Loader {
                  const std::vector<std::string>& allowed) {
     if (!n.IsMap()) {
       error(n, what + ": expected a map with keys " + join_choices(allowed) + ", got " +
-                   node_type_name(n));
+                   got(n));
       return false;
     }
     std::set<std::string> seen;
     for (auto it = n.begin(); it != n.end(); ++it) {
       if (!it->first.IsScalar()) {
-        error(it->first, what + ": keys must be plain names");
+        error(it->first, what + ": keys must be plain names, got " + got(it->first));
         continue;
       }
       const std::string key = it->first.Scalar();
       if (!seen.insert(key).second) {
-        error(it->first, what + ": duplicate key '" + key + "'");
+        error(it->first, what + ": duplicate key " + quoted(key));
       } else if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-        error(it->first, what + ": unknown key '" + key + "'" + did_you_mean(key, allowed) +
+        error(it->first, what + ": unknown key " + quoted(key) + did_you_mean(key, allowed) +
                              "; valid keys: " + join_choices(allowed));
       }
     }
@@ -150,7 +152,7 @@ class Loader {
     if (!scalar(n, what, expected, text)) return std::nullopt;
     Parsed<T> p = parse(text);
     if (!p.value) {
-      error(n, what + ": expected " + p.error + ", got '" + text + "'");
+      error(n, what + ": expected " + p.error + ", got " + quoted(text));
       return std::nullopt;
     }
     return p.value;
@@ -161,7 +163,7 @@ class Loader {
   std::optional<Time> positive_duration(const YAML::Node& n, const std::string& what) {
     auto d = duration(n, what);
     if (d && *d <= Time::zero()) {
-      error(n, what + ": must be longer than zero");
+      error(n, what + ": must be longer than zero, got " + got(n));
       return std::nullopt;
     }
     return d;
@@ -180,13 +182,15 @@ class Loader {
   }
   std::optional<int64_t> count(const YAML::Node& n, const std::string& what, int64_t min,
                                int64_t max) {
+    const std::string unbounded = max == INT64_MAX ? " or 'unbounded'" : "";
     std::string text;
-    if (!scalar(n, what, "a whole number", text)) return std::nullopt;
+    if (!scalar(n, what, "a whole number such as 8, 10k or 1e6" + unbounded, text)) {
+      return std::nullopt;
+    }
     if (max == INT64_MAX && (text == "unbounded" || text == "unlimited")) return INT64_MAX;
     Parsed<int64_t> p = parse_count(text);
     if (!p.value) {
-      error(n, what + ": expected " + p.error + (max == INT64_MAX ? " or 'unbounded'" : "") +
-                   ", got '" + text + "'");
+      error(n, what + ": expected " + p.error + unbounded + ", got " + quoted(text));
       return std::nullopt;
     }
     if (*p.value < min || *p.value > max) {
@@ -197,14 +201,23 @@ class Loader {
     }
     return p.value;
   }
-  // A weight: a percentage (95%) or a plain non-negative number.
+  // A weight: a percentage (95%) or a plain non-negative number. Capped so that even 10,000 of
+  // them add up to a finite total.
   std::optional<double> weight(const YAML::Node& n, const std::string& what) {
     std::string text;
     if (!scalar(n, what, "a weight such as 0.3 or 30%", text)) return std::nullopt;
-    Parsed<double> p =
-        text.find('%') != std::string::npos ? parse_fraction(text) : parse_number(text);
-    if (!p.value || *p.value < 0) {
-      error(n, what + ": expected a weight such as 0.3 or 30%, got '" + text + "'");
+    if (text.find('%') != std::string::npos) {
+      Parsed<double> p = parse_fraction(text);
+      if (!p.value) error(n, what + ": expected " + p.error + ", got " + quoted(text));
+      return p.value;
+    }
+    Parsed<double> p = parse_number(text);
+    if (!p.value) {
+      error(n, what + ": expected a weight such as 0.3 or 30%, got " + quoted(text));
+      return std::nullopt;
+    }
+    if (*p.value < 0 || *p.value > kMaxWeight) {
+      error(n, what + ": a weight must be between 0 and " + fmt(kMaxWeight) + ", got " + text);
       return std::nullopt;
     }
     return p.value;
@@ -214,7 +227,7 @@ class Loader {
     if (!scalar(n, what, "true or false", text)) return std::nullopt;
     if (text == "true" || text == "yes" || text == "on") return true;
     if (text == "false" || text == "no" || text == "off") return false;
-    error(n, what + ": expected true or false, got '" + text + "'");
+    error(n, what + ": expected true or false, got " + quoted(text));
     return std::nullopt;
   }
 
@@ -251,19 +264,19 @@ bool Loader::single_key(const YAML::Node& n, const std::string& what,
                         YAML::Node& value) {
   if (!n.IsMap() || n.size() != 1) {
     error(n, what + ": expected a map with exactly one of " + join_choices(kinds) + ", got " +
-                 (n.IsMap() ? "a map with " + std::to_string(n.size()) + " keys"
-                            : std::string(node_type_name(n))));
+                 (n.IsMap() && n.size() > 1 ? "a map with " + std::to_string(n.size()) + " keys"
+                                            : got(n)));
     return false;
   }
   const auto it = n.begin();
   if (!it->first.IsScalar()) {
-    error(it->first, what + ": keys must be plain names");
+    error(it->first, what + ": keys must be plain names, got " + got(it->first));
     return false;
   }
   kind = it->first.Scalar();
   value = it->second;
   if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
-    error(it->first, what + ": unknown kind '" + kind + "'" + did_you_mean(kind, kinds) +
+    error(it->first, what + ": unknown kind " + quoted(kind) + did_you_mean(kind, kinds) +
                          "; expected " + join_choices(kinds));
     return false;
   }
@@ -339,7 +352,8 @@ std::optional<Distribution> Loader::distribution(const YAML::Node& n, const std:
     auto hi = seconds("max");
     if (!lo || !hi) return std::nullopt;
     if (*hi < *lo) {
-      error(v, at + ": max must not be below min");
+      error(get(v, "max"), at + ".max: must not be below min (" + format_seconds(*lo) +
+                               "), got " + got(get(v, "max")));
       return std::nullopt;
     }
     return Distribution::uniform(*lo, *hi);
@@ -386,13 +400,16 @@ std::optional<Distribution> Loader::distribution(const YAML::Node& n, const std:
   if (!v.IsSequence() || v.size() == 0) {
     error(v, at + ": expected a non-empty list of {" +
                  std::string(empirical ? "value, weight" : "weight, distribution") + "}, got " +
-                 node_type_name(v));
+                 got(v));
     return std::nullopt;
   }
   std::vector<double> values, weights;
   std::vector<Distribution> parts;
   bool ok = true;
   for (size_t i = 0; i < v.size(); ++i) {
+    // Past the parts limit (already reported) the rest is not read: with aliases, a short file
+    // can hold a list of lists of lists... far too large to walk.
+    if (distribution_parts_ > kMaxDistributionParts) return std::nullopt;
     const YAML::Node e = v[i];
     const std::string ew = at + "[" + std::to_string(i) + "]";
     const std::string other = empirical ? "value" : "distribution";
@@ -467,7 +484,7 @@ std::optional<ArrivalSpec> Loader::arrivals(const YAML::Node& n, const std::stri
   if (kind == "schedule") {
     a.mode = ArrivalSpec::Mode::schedule;
     if (!v.IsSequence() || v.size() == 0) {
-      error(v, at + ": expected a non-empty list of {at, rate}, got " + node_type_name(v));
+      error(v, at + ": expected a non-empty list of {at, rate}, got " + got(v));
       return std::nullopt;
     }
     bool ok = true;
@@ -486,7 +503,8 @@ std::optional<ArrivalSpec> Loader::arrivals(const YAML::Node& n, const std::stri
         continue;
       }
       if (!a.schedule.empty() && *t <= a.schedule.back().at) {
-        error(tn, ew + ".at: steps must be in increasing time order");
+        error(tn, ew + ".at: steps must be in increasing time order, got " + got(tn) +
+                      " after " + format_time(a.schedule.back().at));
         ok = false;
         continue;
       }
@@ -535,7 +553,7 @@ std::optional<TargetRef> Loader::target(const YAML::Node& n, const std::string& 
   std::string name;
   if (!scalar(n, what, "a component name", name)) return std::nullopt;
   if (name.empty()) {
-    error(n, what + ": expected a component name, got an empty string");
+    error(n, what + ": expected a component name, got an empty name");
     return std::nullopt;
   }
   return TargetRef{name, where(n)};
@@ -560,7 +578,7 @@ std::optional<RouteSpec> Loader::route(const YAML::Node& n, const std::string& w
   const std::string at = what + "." + kind;
   if (kind == "cycle") {
     if (!v.IsSequence() || v.size() == 0) {
-      error(v, at + ": expected a non-empty list of component names, got " + node_type_name(v));
+      error(v, at + ": expected a non-empty list of component names, got " + got(v));
       return std::nullopt;
     }
     r.mode = RouteSpec::Mode::cycle;
@@ -575,7 +593,7 @@ std::optional<RouteSpec> Loader::route(const YAML::Node& n, const std::string& w
     error(v, at +
                  ": expected a map of component name to probability, e.g. {db: 30%, cache: "
                  "70%}, got " +
-                 node_type_name(v));
+                 got(v));
     return std::nullopt;
   }
   r.mode = RouteSpec::Mode::split;
@@ -585,13 +603,14 @@ std::optional<RouteSpec> Loader::route(const YAML::Node& n, const std::string& w
     auto t = target(it->first, at);
     if (!t) return std::nullopt;
     if (!seen.insert(t->name).second) {
-      error(it->first, at + ": '" + t->name + "' appears twice");
+      error(it->first, at + ": " + quoted(t->name) + " appears twice");
       return std::nullopt;
     }
     auto w = weight(it->second, at + "." + t->name);
     if (!w) return std::nullopt;
     if (*w > 1) {
-      error(it->second, at + "." + t->name + ": a probability is at most 1 (100%)");
+      error(it->second, at + "." + t->name + ": a probability is at most 1 (100%), got " +
+                            got(it->second));
       return std::nullopt;
     }
     total += *w;
@@ -643,7 +662,7 @@ class YamlParamReader final : public ParamVisitor {
     if (!l_.scalar(*n, name(i), join_choices(names), s)) return;
     auto it = std::find(names.begin(), names.end(), s);
     if (it == names.end()) {
-      l_.error(*n, name(i) + ": unknown value '" + s + "'" + did_you_mean(s, names) +
+      l_.error(*n, name(i) + ": unknown value " + quoted(s) + did_you_mean(s, names) +
                        "; expected " + join_choices(names));
       return;
     }
@@ -774,13 +793,62 @@ void apply_overrides(Loader& l, YAML::Node& root, const std::vector<Override>& o
   }
 }
 
+// The 0-based line `line` of text ("" past the end).
+std::string_view line_of(std::string_view text, int line) {
+  size_t begin = 0;
+  for (int i = 0; i < line; ++i) {
+    begin = text.find('\n', begin);
+    if (begin == std::string_view::npos) return {};
+    ++begin;
+  }
+  const size_t end = text.find('\n', begin);
+  return text.substr(begin, end == std::string_view::npos ? std::string_view::npos : end - begin);
+}
+
+// yaml-cpp's message for a syntax error, with a hint at the usual cause. `line` is 0-based.
+std::string syntax_message(const std::string& msg, std::string_view text, int line) {
+  std::string out = "YAML syntax: " + msg;
+  // Tabs are the commonest cause of "end of map not found" and friends; yaml-cpp often notices
+  // only on the line after the tab.
+  for (int l = line; l >= 0 && l >= line - 1; --l) {
+    const std::string_view s = line_of(text, l);
+    const size_t indent_end = s.find_first_not_of(" \t");
+    if (s.substr(0, indent_end).find('\t') != std::string_view::npos) {
+      return out + " (line " + std::to_string(l + 1) +
+             " is indented with a tab; YAML allows only spaces)";
+    }
+  }
+  if (msg == YAML::ErrorMsg::END_OF_MAP_FLOW) return out + " (a '{' is not closed by a '}')";
+  if (msg == YAML::ErrorMsg::END_OF_SEQ_FLOW) return out + " (a '[' is not closed by a ']')";
+  if (msg == YAML::ErrorMsg::FLOW_END) return out + " (a '}' or ']' that closes nothing)";
+  if (msg == YAML::ErrorMsg::MAP_VALUE) {
+    return out + " (a value that contains ': ' must be quoted, or the indentation is off)";
+  }
+  if (msg == YAML::ErrorMsg::END_OF_MAP || msg == YAML::ErrorMsg::END_OF_SEQ) {
+    return out + " (check the indentation: the keys of one map must line up)";
+  }
+  return out;
+}
+
+// The 1-based line of the second "---" document marker (1 if there is none).
+int second_document_line(std::string_view text) {
+  int seen = 0;
+  for (int l = 0;; ++l) {
+    const size_t before = text.size();
+    const std::string_view s = line_of(text, l);
+    if (s.substr(0, 3) == "---" && ++seen == 2) return l + 1;
+    if (s.data() == nullptr || s.data() + s.size() >= text.data() + before) break;
+  }
+  return 1;
+}
+
 void read_component(Loader& l, const YAML::Node& key, const YAML::Node& body, Scenario& s) {
   const std::string name = key.Scalar();
   l.set_origin(key);
   const Location at = l.where(key);
   const std::string context = "components." + name;
   if (!body.IsMap()) {
-    l.error(body, context + ": expected a map with at least 'kind', got " + node_type_name(body));
+    l.error(body, context + ": expected a map with at least 'kind', got " + got(body));
     return;
   }
   const YAML::Node kind_node = Loader::get(body, "kind");
@@ -791,10 +859,13 @@ void read_component(Loader& l, const YAML::Node& key, const YAML::Node& body, Sc
   }
   std::string kind;
   l.set_origin(kind_node);
-  if (!l.scalar(kind_node, context + ".kind", join_choices(kinds), kind)) return;
+  if (!l.scalar(kind_node, context + ".kind", "a component kind (" + join_choices(kinds) + ")",
+                kind)) {
+    return;
+  }
   const ComponentKind* k = find_component_kind(kind);
   if (!k) {
-    l.error(kind_node, context + ".kind: unknown component kind '" + kind + "'" +
+    l.error(kind_node, context + ".kind: unknown component kind " + quoted(kind) +
                            did_you_mean(kind, kinds) + "; known kinds: " + join_choices(kinds));
     return;
   }
@@ -814,9 +885,12 @@ void read_component(Loader& l, const YAML::Node& key, const YAML::Node& body, Sc
 
 void read_scenario(Loader& l, const YAML::Node& root, Scenario& s) {
   if (!root.IsMap()) {
-    l.diag().error(Location{l.file(), 1, 1}, std::string("a scenario must be a map with keys ") +
-                                                 join_choices(kTopLevelKeys) + ", got " +
-                                                 node_type_name(root));
+    const bool empty = !root.IsDefined() || root.IsNull();
+    Location at = l.where(root);
+    if (at.line <= 0) at = Location{l.file(), 1, 1};
+    l.diag().error(at, std::string(empty ? "the file is empty (or only comments); " : "") +
+                           "a scenario must be a map with keys " + join_choices(kTopLevelKeys) +
+                           (empty ? std::string() : ", got " + got(root)));
     return;
   }
   l.check_map(root, "scenario", kTopLevelKeys);
@@ -832,28 +906,40 @@ void read_scenario(Loader& l, const YAML::Node& root, Scenario& s) {
   if (YAML::Node v = top("seed"); v.IsDefined()) {
     if (auto seed = l.count(v, "seed", 0, INT64_MAX - 1)) s.seed = static_cast<uint64_t>(*seed);
   }
+  // warmup and window are compared with the duration only when it is known: an error in the
+  // duration must not bring a second one about a default the file never gave.
   YAML::Node dur = top("duration");
+  bool duration_ok = false;
   if (!dur.IsDefined()) {
     l.error(root, "scenario: missing required key 'duration' (simulated time to run, e.g. 10m)");
   } else if (auto d = l.positive_duration(dur, "duration")) {
     s.duration = *d;
+    duration_ok = true;
   }
   if (YAML::Node v = top("warmup"); v.IsDefined()) {
     if (auto w = l.duration(v, "warmup")) {
-      if (*w >= s.duration) {
-        l.error(v, "warmup: must be shorter than the duration (" + format_time(s.duration) + ")");
+      if (duration_ok && *w >= s.duration) {
+        l.error(v, "warmup: must be shorter than the duration (" + format_time(s.duration) +
+                       "), got " + got(v));
       } else {
         s.warmup = *w;
       }
     }
   }
-  if (YAML::Node v = top("window"); v.IsDefined()) {
-    if (auto w = l.positive_duration(v, "window")) s.window = *w;
+  YAML::Node win = top("window");
+  bool window_ok = !win.IsDefined();
+  if (win.IsDefined()) {
+    if (auto w = l.positive_duration(win, "window")) {
+      s.window = *w;
+      window_ok = true;
+    }
   }
-  if (s.duration.seconds() / s.window.seconds() > kMaxWindows) {
-    l.error(root, "window: " + format_time(s.window) + " gives more than " +
-                      Loader::fmt(kMaxWindows) + " time-series windows over " +
-                      format_time(s.duration) + "; use a longer window");
+  if (duration_ok && window_ok && s.duration.seconds() / s.window.seconds() > kMaxWindows) {
+    l.set_origin(win.IsDefined() ? win : dur);
+    l.error(win.IsDefined() ? win : dur,
+            "window: " + format_time(s.window) +
+                " gives more than 10,000,000 time-series windows over " +
+                format_time(s.duration) + "; use a longer window");
   }
   YAML::Node comps = top("components");
   if (!comps.IsDefined()) {
@@ -861,20 +947,29 @@ void read_scenario(Loader& l, const YAML::Node& root, Scenario& s) {
     return;
   }
   if (!comps.IsMap() || comps.size() == 0) {
-    l.error(comps, std::string("components: expected a map of component name to its settings, "
-                               "got ") +
-                       (comps.IsMap() ? "an empty map" : node_type_name(comps)));
+    l.error(comps, "components: expected a map of component name to its settings, got " +
+                       got(comps));
     return;
   }
   std::set<std::string> names;
   for (auto it = comps.begin(); it != comps.end(); ++it) {
     l.set_origin(it->first);
     if (!it->first.IsScalar() || it->first.Scalar().empty()) {
-      l.error(it->first, "components: a component name must be a non-empty plain name");
+      l.error(it->first,
+              "components: a component name must be a non-empty plain name, got " + got(it->first));
       continue;
     }
-    if (!names.insert(it->first.Scalar()).second) {
-      l.error(it->first, "components: duplicate component name '" + it->first.Scalar() + "'");
+    const std::string& name = it->first.Scalar();
+    // Names appear in --set paths (split at '.'), in CSV columns and in messages.
+    if (!std::all_of(name.begin(), name.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+        })) {
+      l.error(it->first, "components: invalid component name " + quoted(name) +
+                             "; a name may contain only letters, digits, '_' and '-'");
+      continue;
+    }
+    if (!names.insert(name).second) {
+      l.error(it->first, "components: duplicate component name " + quoted(name));
       continue;
     }
     read_component(l, it->first, it->second, s);
@@ -889,17 +984,27 @@ LoadResult load(const std::string& text, const std::string& file,
     d.error(Location{file, 0, 0}, "file is larger than 16 MiB; not a scenario?");
     return result;
   }
-  YAML::Node root;
+  // Every document is parsed (YAML::Load would stop after the first and never see a syntax error
+  // or a whole second scenario after a '---').
+  std::vector<YAML::Node> documents;
   try {
-    root = YAML::Load(text);
+    documents = YAML::LoadAll(text);
   } catch (const YAML::ParserException& e) {
-    d.error(Location{file, e.mark.line + 1, e.mark.column + 1}, "YAML syntax: " + e.msg);
+    d.error(Location{file, std::max(e.mark.line, 0) + 1, std::max(e.mark.column, 0) + 1},
+            syntax_message(e.msg, text, e.mark.line));
     return result;
   } catch (const YAML::Exception& e) {
-    d.error(Location{file, 0, 0}, std::string("YAML: ") + e.what());
+    d.error(Location{file, 1, 1}, std::string("YAML: ") + e.what());
     return result;
   }
+  YAML::Node root = documents.empty() ? YAML::Node() : documents.front();
   Loader l(file, d);
+  if (documents.size() > 1) {
+    Location at = l.where(documents[1]);
+    if (at.line <= 0) at = Location{file, second_document_line(text), 1};
+    d.error(at, "a scenario file holds one YAML document, but a second one starts here (after a "
+                "'---' line); put each scenario in its own file");
+  }
   Scenario s;
   s.file = file;
   try {
@@ -907,7 +1012,8 @@ LoadResult load(const std::string& text, const std::string& file,
     read_scenario(l, root, s);
   } catch (const YAML::Exception& e) {
     // yaml-cpp reports a few structural problems (e.g. aliases into themselves) as exceptions.
-    d.error(Location{file, e.mark.line + 1, e.mark.column + 1}, std::string("YAML: ") + e.msg);
+    d.error(Location{file, std::max(e.mark.line, 0) + 1, std::max(e.mark.column, 0) + 1},
+            std::string("YAML: ") + e.msg);
   }
   if (!d.ok()) return result;
   if (s.name.empty()) {

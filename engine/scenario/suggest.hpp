@@ -1,4 +1,5 @@
-// "Did you mean ...?" for misspelt keys, kinds and component names.
+// "Did you mean ...?" for misspelt keys, kinds and component names, and other helpers that put
+// user text into messages.
 #pragma once
 
 #include <string>
@@ -19,5 +20,9 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string>& 
 
 // "a, b or c" for messages that list the valid choices.
 std::string join_choices(const std::vector<std::string>& choices);
+
+// 'text' in quotes, for echoing user input in a message: control characters are escaped (\n,
+// \t, \x01) so that a message stays on one line, and text beyond 60 bytes is cut with "...".
+std::string quoted(std::string_view text);
 
 }  // namespace dsim

@@ -111,7 +111,11 @@ Parsed<double> parse_rate(std::string_view text) {
                                 "' is not a time unit)");
   }
   if (v < 0) return Parsed<double>::fail("a rate that is not negative");
-  return Parsed<double>::ok(v / u->factor);
+  const double per_second = v / u->factor;
+  // Faster than one per nanosecond cannot be told apart on the engine's clock (and an infinite
+  // rate, e.g. 1e308k/s, would make every gap zero: the run would never leave time zero).
+  if (!(per_second <= 1e9)) return Parsed<double>::fail("a rate of at most 1/ns (1e9/s)");
+  return Parsed<double>::ok(per_second);
 }
 
 Parsed<int64_t> parse_size(std::string_view text) {

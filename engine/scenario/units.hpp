@@ -1,7 +1,7 @@
 // Every unit in a scenario is parsed here, and only here.
 //
 //   durations    250us 50ms 2s 1.5m 1h 1d (ns us ms s m min h d); a bare 0 is allowed
-//   rates        200/s 12k/min 0.5/ms 3M/h (a k or M multiplier on the number)
+//   rates        200/s 12k/min 0.5/ms 3M/h (a k or M multiplier on the number), at most 1/ns
 //   sizes        512B 64KiB 2GiB 1.5MB (binary KiB MiB GiB TiB, decimal KB MB GB TB)
 //   fractions    0.1% 95% or a plain number in [0, 1]
 //   counts       8 10k 1M 1e6 (whole numbers), `unbounded` where the parameter allows it
