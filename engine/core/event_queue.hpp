@@ -7,6 +7,7 @@
 // then reused, so steady state allocates nothing.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
