@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <set>
@@ -97,8 +98,7 @@ class Loader {
   bool check_map(const YAML::Node& n, const std::string& what,
                  const std::vector<std::string>& allowed) {
     if (!n.IsMap()) {
-      error(n, what + ": expected a map with keys " + join_choices(allowed) + ", got " +
-                   got(n));
+      error(n, what + ": expected a map with keys " + join_choices(allowed) + ", got " + got(n));
       return false;
     }
     std::set<std::string> seen;
@@ -352,8 +352,8 @@ std::optional<Distribution> Loader::distribution(const YAML::Node& n, const std:
     auto hi = seconds("max");
     if (!lo || !hi) return std::nullopt;
     if (*hi < *lo) {
-      error(get(v, "max"), at + ".max: must not be below min (" + format_seconds(*lo) +
-                               "), got " + got(get(v, "max")));
+      error(get(v, "max"), at + ".max: must not be below min (" + format_seconds(*lo) + "), got " +
+                               got(get(v, "max")));
       return std::nullopt;
     }
     return Distribution::uniform(*lo, *hi);
@@ -383,7 +383,8 @@ std::optional<Distribution> Loader::distribution(const YAML::Node& n, const std:
     auto p99 = seconds("p99");
     if (!med || !p99) return std::nullopt;
     if (*p99 < *med) {
-      error(get(v, "p99"), at + ".p99: must not be below the median");
+      error(get(v, "p99"), at + ".p99: must not be below the median (" + format_seconds(*med) +
+                               "), got " + got(get(v, "p99")));
       return std::nullopt;
     }
     return Distribution::lognormal_median_p99(*med, *p99);
@@ -504,7 +505,7 @@ std::optional<ArrivalSpec> Loader::arrivals(const YAML::Node& n, const std::stri
       }
       if (!a.schedule.empty() && *t <= a.schedule.back().at) {
         error(tn, ew + ".at: steps must be in increasing time order, got " + got(tn) +
-                      " after " + format_time(a.schedule.back().at));
+                      " after the step at " + format_time(a.schedule.back().at));
         ok = false;
         continue;
       }
@@ -609,8 +610,8 @@ std::optional<RouteSpec> Loader::route(const YAML::Node& n, const std::string& w
     auto w = weight(it->second, at + "." + t->name);
     if (!w) return std::nullopt;
     if (*w > 1) {
-      error(it->second, at + "." + t->name + ": a probability is at most 1 (100%), got " +
-                            got(it->second));
+      error(it->second,
+            at + "." + t->name + ": a probability is at most 1 (100%), got " + got(it->second));
       return std::nullopt;
     }
     total += *w;
@@ -702,8 +703,9 @@ class YamlParamReader final : public ParamVisitor {
       if (*only_ != i.name) return std::nullopt;
       found_only_ = true;
       if (live_only_ && !i.live) {
-        l_.diag().error(Location{}, std::string("'") + i.name +
-                                        "' cannot be changed while the simulation runs");
+        l_.diag().error(Location{}, name(i) +
+                                        ": cannot be changed while the simulation runs (it is "
+                                        "not a live parameter)");
         return std::nullopt;
       }
     }
@@ -830,18 +832,6 @@ std::string syntax_message(const std::string& msg, std::string_view text, int li
   return out;
 }
 
-// The 1-based line of the second "---" document marker (1 if there is none).
-int second_document_line(std::string_view text) {
-  int seen = 0;
-  for (int l = 0;; ++l) {
-    const size_t before = text.size();
-    const std::string_view s = line_of(text, l);
-    if (s.substr(0, 3) == "---" && ++seen == 2) return l + 1;
-    if (s.data() == nullptr || s.data() + s.size() >= text.data() + before) break;
-  }
-  return 1;
-}
-
 void read_component(Loader& l, const YAML::Node& key, const YAML::Node& body, Scenario& s) {
   const std::string name = key.Scalar();
   l.set_origin(key);
@@ -938,8 +928,8 @@ void read_scenario(Loader& l, const YAML::Node& root, Scenario& s) {
     l.set_origin(win.IsDefined() ? win : dur);
     l.error(win.IsDefined() ? win : dur,
             "window: " + format_time(s.window) +
-                " gives more than 10,000,000 time-series windows over " +
-                format_time(s.duration) + "; use a longer window");
+                " gives more than 10,000,000 time-series windows over " + format_time(s.duration) +
+                "; use a longer window");
   }
   YAML::Node comps = top("components");
   if (!comps.IsDefined()) {
@@ -947,8 +937,8 @@ void read_scenario(Loader& l, const YAML::Node& root, Scenario& s) {
     return;
   }
   if (!comps.IsMap() || comps.size() == 0) {
-    l.error(comps, "components: expected a map of component name to its settings, got " +
-                       got(comps));
+    l.error(comps,
+            "components: expected a map of component name to its settings, got " + got(comps));
     return;
   }
   std::set<std::string> names;
@@ -997,13 +987,23 @@ LoadResult load(const std::string& text, const std::string& file,
     d.error(Location{file, 1, 1}, std::string("YAML: ") + e.what());
     return result;
   }
-  YAML::Node root = documents.empty() ? YAML::Node() : documents.front();
+  // The scenario is the one document that is not empty ("---" lines around it are harmless).
   Loader l(file, d);
-  if (documents.size() > 1) {
-    Location at = l.where(documents[1]);
-    if (at.line <= 0) at = Location{file, second_document_line(text), 1};
-    d.error(at, "a scenario file holds one YAML document, but a second one starts here (after a "
-                "'---' line); put each scenario in its own file");
+  YAML::Node root;
+  bool found = false;
+  for (const YAML::Node& doc : documents) {
+    if (doc.IsNull()) continue;
+    if (!found) {
+      root = doc;
+      found = true;
+    } else {
+      Location at = l.where(doc);
+      if (at.line <= 0) at = Location{file, 1, 1};
+      d.error(at,
+              "a second YAML document starts here (after a '---' line); a scenario file "
+              "holds exactly one, so put each scenario in its own file");
+      break;
+    }
   }
   Scenario s;
   s.file = file;
@@ -1063,27 +1063,26 @@ std::string apply_param_text(ComponentParams& params, const std::string& compone
                              const std::string& param, const std::string& text, bool live_only) {
   Diagnostics d;
   const std::string origin = component + "." + param;
-  YAML::Node value;
   try {
-    value = YAML::Load(text);
+    YAML::Node value = YAML::Load(text);
+    if (!value.IsDefined() || value.IsNull()) value = YAML::Node(text);
+    YAML::Node map(YAML::NodeType::Map);
+    map[param] = value;
+    Loader l(origin, d);
+    auto scratch = params.clone();  // parse into a copy: the live params change only on success
+    YamlParamReader reader(l, map, component, &param, live_only);
+    scratch->describe(reader);
+    if (!reader.found_only()) {
+      return "no parameter " + quoted(param) + " in " + quoted(component) +
+             did_you_mean(param, reader.known());
+    }
+    if (!d.ok()) return d.items().front().message;
+    YamlParamReader apply(l, map, component, &param, live_only);
+    params.describe(apply);
+    return {};
   } catch (const YAML::Exception& e) {
     return origin + ": value is not valid YAML: " + e.msg;
   }
-  if (!value.IsDefined() || value.IsNull()) value = YAML::Node(text);
-  YAML::Node map(YAML::NodeType::Map);
-  map[param] = value;
-  Loader l(origin, d);
-  auto scratch = params.clone();  // parse into a copy: the live params change only on success
-  YamlParamReader reader(l, map, component, &param, live_only);
-  scratch->describe(reader);
-  if (!reader.found_only()) {
-    return "no parameter '" + param + "' in '" + component + "'" +
-           did_you_mean(param, reader.known());
-  }
-  if (!d.ok()) return d.items().front().message;
-  YamlParamReader apply(l, map, component, &param, live_only);
-  params.describe(apply);
-  return {};
 }
 
 }  // namespace dsim

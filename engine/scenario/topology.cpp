@@ -86,14 +86,14 @@ void check_topology(Scenario& s, Diagnostics& d) {
     for (TargetRef* t : collector.targets) {
       auto it = index.find(t->name);
       if (it == index.end()) {
-        d.error(t->where, "'" + c.name + "' sends to '" + t->name + "', which is not a component" +
-                              did_you_mean(t->name, names));
+        d.error(t->where, quoted(c.name) + " sends to " + quoted(t->name) +
+                              ", which is not a component" + did_you_mean(t->name, names));
         continue;
       }
       const ComponentKind* target_kind = find_component_kind(s.components[it->second].kind);
       if (target_kind && target_kind->generates_requests) {
-        d.error(t->where, "'" + c.name + "' sends to '" + t->name +
-                              "', which is a source; sources generate requests and cannot "
+        d.error(t->where, quoted(c.name) + " sends to " + quoted(t->name) +
+                              ", which is a source; sources generate requests and cannot "
                               "receive them");
         continue;
       }
@@ -122,7 +122,8 @@ void check_topology(Scenario& s, Diagnostics& d) {
       d.error(c.where, "component '" + c.name +
                            "' is never reached: no source or route leads to "
                            "it");
-    } else if (!ends[i]) {
+    } else if (!ends[i] && !is_source[i]) {
+      // (A source whose requests cannot finish says nothing new: its target is reported.)
       d.error(c.where, "requests reaching '" + c.name +
                            "' can never finish: every route from it "
                            "leads back into a cycle without reaching a sink or a component that "
