@@ -3,6 +3,7 @@
 // and --set overrides  6. entry points.
 #include "scenario/loader.hpp"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -217,7 +218,7 @@ class Loader {
       return std::nullopt;
     }
     if (*p.value < 0 || *p.value > kMaxWeight) {
-      error(n, what + ": a weight must be between 0 and " + fmt(kMaxWeight) + ", got " + text);
+      error(n, what + ": a weight must be between 0 and 1e15, got " + text);
       return std::nullopt;
     }
     return p.value;
@@ -979,6 +980,12 @@ LoadResult load(const std::string& text, const std::string& file,
   std::vector<YAML::Node> documents;
   try {
     documents = YAML::LoadAll(text);
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp's own message for this is "bad file".
+    d.error(Location{file, std::max(e.mark.line, 0) + 1, std::max(e.mark.column, 0) + 1},
+            "YAML syntax: lists and maps nested too deeply (the parser stops at " +
+                std::to_string(e.depth()) + " levels)");
+    return result;
   } catch (const YAML::ParserException& e) {
     d.error(Location{file, std::max(e.mark.line, 0) + 1, std::max(e.mark.column, 0) + 1},
             syntax_message(e.msg, text, e.mark.line));
