@@ -88,15 +88,27 @@ void Source::start(Simulation& sim) {
   arrival_rng_ = sim.make_rng(*this, "arrivals");
   key_rng_ = sim.make_rng(*this, "keys");
   if (p_.arrivals.mode == ArrivalSpec::Mode::closed_loop) {
-    // Every user starts by thinking, so that users do not fire in lockstep at time zero.
-    for (int64_t u = 0; u < p_.arrivals.users; ++u) {
-      sim.schedule(sim.now() + p_.arrivals.think_time.sample(arrival_rng_), *this, kUserReady,
-                   static_cast<uint64_t>(u));
-    }
+    wake_idle_users(sim);
   } else {
     reset_arrival_state(sim.now());
     schedule_next_arrival(sim);
   }
+}
+
+// Every user starts by thinking, so that users do not fire in lockstep at time zero.
+void Source::wake_idle_users(Simulation& sim) {
+  const auto n = static_cast<size_t>(p_.arrivals.users);
+  if (users_.size() < n) users_.resize(n, UserState::idle);
+  for (size_t u = 0; u < n; ++u) {
+    if (users_[u] != UserState::idle) continue;
+    users_[u] = UserState::thinking;
+    sim.schedule(sim.now() + p_.arrivals.think_time.sample(arrival_rng_), *this, kUserReady, u);
+  }
+}
+
+bool Source::user_active(size_t u) const {
+  return p_.arrivals.mode == ArrivalSpec::Mode::closed_loop &&
+         u < static_cast<size_t>(p_.arrivals.users);
 }
 
 void Source::accept(Simulation& sim, RequestHandle h) {
@@ -122,24 +134,38 @@ void Source::on_event(Simulation& sim, const Event& e) {
     if (generated_ >= static_cast<uint64_t>(p_.max_requests)) return;
     // Schedule the next arrival first: emitting may run a long chain of zero-delay hand-offs.
     schedule_next_arrival(sim);
-    emit(sim, 0);
-  } else if (generated_ < static_cast<uint64_t>(p_.max_requests)) {
-    emit(sim, static_cast<uint32_t>(e.payload));
+    emit(sim, kOpenLoopClient);
+  } else {
+    const auto u = static_cast<size_t>(e.payload);
+    if (!user_active(u) || generated_ >= static_cast<uint64_t>(p_.max_requests)) {
+      users_[u] = UserState::idle;  // retired by a live change, or the request budget is spent
+      return;
+    }
+    users_[u] = UserState::waiting;
+    emit(sim, static_cast<uint32_t>(u));
   }
 }
 
 void Source::on_request_finished(Simulation& sim, const Request& r, Outcome) {
-  if (p_.arrivals.mode != ArrivalSpec::Mode::closed_loop) return;
+  if (r.client >= users_.size() || users_[r.client] != UserState::waiting) return;  // open loop
+  if (!user_active(r.client)) {
+    users_[r.client] = UserState::idle;
+    return;
+  }
+  users_[r.client] = UserState::thinking;
   sim.schedule(sim.now() + p_.arrivals.think_time.sample(arrival_rng_), *this, kUserReady,
                r.client);
 }
 
 void Source::on_params_changed(Simulation& sim, const std::string& param) {
-  if (param != "arrivals" || p_.arrivals.mode == ArrivalSpec::Mode::closed_loop) return;
-  if (sim.state() == Lifecycle::created) return;  // start() will plan from the new values
-  ++generation_;
-  reset_arrival_state(sim.now());
-  schedule_next_arrival(sim);
+  if (param != "arrivals" || sim.state() == Lifecycle::created) return;  // start() plans anew
+  ++generation_;  // the pending open-loop arrival, if any, no longer counts
+  if (p_.arrivals.mode == ArrivalSpec::Mode::closed_loop) {
+    wake_idle_users(sim);  // users beyond a lowered count retire when their request ends
+  } else {
+    reset_arrival_state(sim.now());
+    schedule_next_arrival(sim);  // closed-loop users, if any, retire as their requests end
+  }
 }
 
 void Source::reset_arrival_state(Time now) {

@@ -68,16 +68,18 @@ class Source final : public Component {
   void on_event(Simulation& sim, const Event& e) override;
   void on_request_finished(Simulation& sim, const Request& r, Outcome o) override;
   void on_params_changed(Simulation& sim, const std::string& param) override;
-  bool is_source() const override { return true; }
 
   uint64_t generated() const { return generated_; }
 
  private:
   enum EventKind : uint32_t { kArrival = 0, kUserReady = 1 };
+  static constexpr uint32_t kOpenLoopClient = UINT32_MAX;  // Request::client of open-loop requests
   void emit(Simulation& sim, uint32_t client);
   void schedule_next_arrival(Simulation& sim);
   Time next_open_loop_arrival(Time now);
   void reset_arrival_state(Time now);
+  void wake_idle_users(Simulation& sim);
+  bool user_active(size_t u) const;
 
   SourceParams& p_;
   uint32_t workload_ = 0;
@@ -86,6 +88,10 @@ class Source final : public Component {
   Rng key_rng_;
   uint64_t generated_ = 0;
   uint64_t generation_ = 0;  // invalidates a pending arrival after a live rate change
+  // Closed loop: what each user is doing. Live changes of `users` or of the arrival mode act on
+  // idle users only, so no user ever has two requests or two think timers at once.
+  enum class UserState : uint8_t { idle, thinking, waiting };
+  std::vector<UserState> users_;
   // constant: arrivals at anchor + k / rate (no drift from rounding).
   Time anchor_;
   int64_t constant_k_ = 0;

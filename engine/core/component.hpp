@@ -40,8 +40,6 @@ class Component {
   virtual void on_request_finished(Simulation&, const Request&, Outcome) {}
   // A live parameter change was applied to params(); bring the running state in line.
   virtual void on_params_changed(Simulation&, const std::string& /*param*/) {}
-  // True for kinds that generate requests (the topology check starts its walks there).
-  virtual bool is_source() const { return false; }
 
   ComponentParams& params() { return *params_; }
   const ComponentParams& params() const { return *params_; }

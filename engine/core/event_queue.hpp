@@ -23,6 +23,8 @@ struct Event {
   uint64_t payload = 0;    // request handle, worker slot, generation counter...
 };
 
+static_assert(sizeof(Event) == 32, "events are moved on every heap step: keep them small");
+
 class EventQueue {
  public:
   void push(Time time, uint32_t component, uint32_t kind, uint64_t payload) {

@@ -91,31 +91,44 @@ bool Simulation::step() {
     finish_run(true);
     return false;
   }
+  in_loop_ = true;
   dispatch(queue_.pop());
+  in_loop_ = false;
+  if (apply_deferred_requests()) return state_ != Lifecycle::finished;
   return true;
 }
 
 bool Simulation::run_until(Time t) {
   require_drivable("run_until");
   const Time limit = std::min(t, end_);
-  while (!queue_.empty() && queue_.top().time <= limit) {
+  in_loop_ = true;
+  while (!queue_.empty() && queue_.top().time <= limit && !pause_requested_ && !stop_requested_) {
     dispatch(queue_.pop());
-    if (pause_requested_) break;
+  }
+  in_loop_ = false;
+  if (apply_deferred_requests()) return state_ != Lifecycle::finished;
+  now_ = std::max(now_, limit);
+  if (limit == end_) {
+    finish_run(true);
+    return false;
+  }
+  return true;
+}
+
+// A pause() or stop() made by an observer during the loop takes effect here. Returns true if one
+// did.
+bool Simulation::apply_deferred_requests() {
+  if (stop_requested_) {
+    stop_requested_ = pause_requested_ = false;
+    finish_run(false);
+    return true;
   }
   if (pause_requested_) {
     pause_requested_ = false;
     transition(Lifecycle::paused);
     return true;
   }
-  if (state_ == Lifecycle::finished) return false;  // stop() from an observer
-  now_ = std::max(now_, limit);
-  if (limit == end_ || queue_.empty()) {
-    if (limit == end_) {
-      finish_run(true);
-      return false;
-    }
-  }
-  return true;
+  return false;
 }
 
 void Simulation::run() {
@@ -126,7 +139,11 @@ void Simulation::pause() {
   if (state_ != Lifecycle::running) {
     throw LifecycleError(std::string("pause() called while ") + to_string(state_));
   }
-  pause_requested_ = true;
+  if (in_loop_) {
+    pause_requested_ = true;
+  } else {
+    transition(Lifecycle::paused);
+  }
 }
 
 void Simulation::resume() {
@@ -138,6 +155,10 @@ void Simulation::resume() {
 
 void Simulation::stop() {
   if (state_ == Lifecycle::finished) return;
+  if (in_loop_) {
+    stop_requested_ = true;
+    return;
+  }
   if (state_ == Lifecycle::created) start();
   finish_run(false);
 }

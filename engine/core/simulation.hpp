@@ -128,6 +128,7 @@ class Simulation {
   void close_window();
   void end_warmup();
   void finish_run(bool complete);
+  bool apply_deferred_requests();
   void transition(Lifecycle to);
   void require_drivable(const char* what);
 
@@ -140,7 +141,9 @@ class Simulation {
   Time window_start_;
   bool warmed_up_ = false;
   Lifecycle state_ = Lifecycle::created;
+  bool in_loop_ = false;  // inside step/run_until: pause() and stop() are deferred
   bool pause_requested_ = false;
+  bool stop_requested_ = false;
   bool complete_ = false;
   uint64_t events_ = 0;
   uint64_t next_request_id_ = 1;

@@ -1,0 +1,181 @@
+// Drives the dsim binary as a user or a CI job would: exit codes, the printed summary, --json,
+// --out files, --set, validate; and every bundled scenario runs, balances its ledger and is
+// deterministic (same seed, same bytes).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int exit_code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+Result run(const std::string& args) {
+  Result r;
+  const std::string cmd = std::string(DSIM_BINARY) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// summary.json without the wall-clock figures, which are the only run-to-run differences allowed.
+std::string without_wall_clock(const std::string& json) {
+  static const std::regex wall(
+      R"re(\n\s*"(wall_seconds|events_per_second|peak_rss_bytes)": [^\n]*)re");
+  return std::regex_replace(json, wall, "");
+}
+
+fs::path temp_dir(const std::string& name) {
+  fs::path d =
+      fs::temp_directory_path() / ("dsim-cli-test-" + name + "-" + std::to_string(::getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+const std::string kMm1 = std::string(DSIM_SCENARIOS_DIR) + "/mm1.yaml";
+
+}  // namespace
+
+TEST(Cli, RunPrintsTheComponentTableWorkloadsAndConservation) {
+  const Result r = run("run " + kMm1 + " --duration 30m -q");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  for (const char* expected :
+       {"component", "arrivals", "served", "dropped", "throughput", "p50", "p99.9", "util",
+        "queue avg", "queue max", "server", "service", "end-to-end latency by workload",
+        "conservation: generated", "OK", "engine:"}) {
+    EXPECT_NE(r.out.find(expected), std::string::npos) << "missing '" << expected << "' in\n"
+                                                       << r.out;
+  }
+}
+
+TEST(Cli, JsonSummaryCarriesEngineFigures) {
+  const Result r = run("run " + kMm1 + " --duration 10m --json -q");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  for (const char* key : {"\"engine\"", "\"events\"", "\"wall_seconds\"", "\"events_per_second\"",
+                          "\"peak_rss_bytes\"", "\"conservation\"", "\"balanced\": true",
+                          "\"workloads\"", "\"p999_s\""}) {
+    EXPECT_NE(r.out.find(key), std::string::npos) << key;
+  }
+  EXPECT_EQ(r.out.front(), '{');
+}
+
+TEST(Cli, OutWritesSummaryAndTimeseriesThatAreByteIdenticalAcrossRuns) {
+  const fs::path a = temp_dir("a"), b = temp_dir("b"), c = temp_dir("c");
+  ASSERT_EQ(run("run " + kMm1 + " --duration 20m -q --out " + a.string()).exit_code, 0);
+  ASSERT_EQ(run("run " + kMm1 + " --duration 20m -q --out " + b.string()).exit_code, 0);
+  ASSERT_EQ(run("run " + kMm1 + " --duration 20m -q --seed 43 --out " + c.string()).exit_code, 0);
+  ASSERT_TRUE(fs::exists(a / "summary.json"));
+  ASSERT_TRUE(fs::exists(a / "timeseries.csv"));
+  EXPECT_FALSE(fs::exists(a / "timeseries.csv.tmp"));
+  EXPECT_EQ(read(a / "timeseries.csv"), read(b / "timeseries.csv"));
+  EXPECT_EQ(without_wall_clock(read(a / "summary.json")),
+            without_wall_clock(read(b / "summary.json")));
+  EXPECT_NE(read(a / "timeseries.csv"), read(c / "timeseries.csv"));
+  // One header, then one row per component per window: 3 components x 20 one-minute... windows
+  // are 1s by default: 1200 windows x 3 components.
+  const std::string csv = read(a / "timeseries.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 1200 * 3);
+  EXPECT_EQ(csv.rfind("window_start_s,window_end_s,component,", 0), 0u);
+  for (const fs::path& d : {a, b, c}) fs::remove_all(d);
+}
+
+TEST(Cli, SetOverridesAValueAndBadOverridesExitWithTwo) {
+  const Result ok =
+      run("run " + kMm1 + " --duration 10m -q --json --set components.server.workers=2");
+  ASSERT_EQ(ok.exit_code, 0) << ok.out;
+  const Result typo = run("run " + kMm1 + " --set components.server.wrokers=2");
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_NE(typo.out.find("--set components.server.wrokers"), std::string::npos) << typo.out;
+  EXPECT_NE(typo.out.find("did you mean 'workers'?"), std::string::npos) << typo.out;
+  const Result malformed = run("run " + kMm1 + " --set nonsense");
+  EXPECT_EQ(malformed.exit_code, 2);
+  EXPECT_NE(malformed.out.find("--set expects path=value"), std::string::npos) << malformed.out;
+}
+
+TEST(Cli, ExitCodesDistinguishInvalidInputFromRuntimeErrors) {
+  EXPECT_EQ(run("run /nonexistent/scenario.yaml").exit_code, 2);
+  EXPECT_EQ(run("run " + kMm1 + " --duration forever").exit_code, 2);
+  EXPECT_EQ(run("frobnicate").exit_code, 2);
+  // An output folder that cannot be created is a runtime error, not bad input.
+  EXPECT_EQ(run("run " + kMm1 + " --duration 10m -q --out /proc/dsim-cannot-write").exit_code, 1);
+}
+
+TEST(Cli, ValidateChecksSeveralFilesAndReportsEveryError) {
+  const Result ok = run("validate " + kMm1);
+  EXPECT_EQ(ok.exit_code, 0) << ok.out;
+  EXPECT_NE(ok.out.find("ok"), std::string::npos);
+  const fs::path d = temp_dir("validate");
+  std::ofstream(d / "bad.yaml") << "duration: 1m\ncomponents:\n  a: {kind: servce}\n";
+  const Result bad = run("validate " + kMm1 + " " + (d / "bad.yaml").string());
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.out.find("bad.yaml:3:"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("did you mean 'service'?"), std::string::npos) << bad.out;
+  fs::remove_all(d);
+}
+
+TEST(Cli, HelpShowsExamples) {
+  const Result top = run("--help");
+  EXPECT_EQ(top.exit_code, 0);
+  EXPECT_NE(top.out.find("Examples:"), std::string::npos);
+  const Result r = run("run --help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("--seed"), std::string::npos);
+  EXPECT_NE(r.out.find("Examples:"), std::string::npos);
+}
+
+// Every bundled scenario: runs (shortened where long), balances, and is deterministic.
+class BundledScenario : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(BundledScenario, RunsBalancesAndIsDeterministic) {
+  const std::string file = GetParam();
+  // Long scenarios (the speed benchmark) are cut to a few simulated hours here.
+  const std::string shorten = file.find("/bench/") != std::string::npos ? " --duration 2h" : "";
+  const Result a = run("run " + file + shorten + " --json -q");
+  const Result b = run("run " + file + shorten + " --json -q");
+  ASSERT_EQ(a.exit_code, 0) << a.out;
+  EXPECT_NE(a.out.find("\"balanced\": true"), std::string::npos) << a.out;
+  EXPECT_EQ(without_wall_clock(a.out), without_wall_clock(b.out));
+}
+
+std::vector<std::string> bundled_scenarios() {
+  std::vector<std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(DSIM_SCENARIOS_DIR)) {
+    if (e.path().extension() == ".yaml") files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+INSTANTIATE_TEST_SUITE_P(Scenarios, BundledScenario, ::testing::ValuesIn(bundled_scenarios()),
+                         [](const auto& info) {
+                           std::string n = fs::path(info.param).stem().string();
+                           if (info.param.find("/bench/") != std::string::npos) n = "bench_" + n;
+                           for (char& ch : n) {
+                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           }
+                           return n;
+                         });
