@@ -1,6 +1,6 @@
 // The end-of-run summary as plain data, and its two renderings: the human table that `dsim run`
-// prints and the JSON of `--json` / summary.json (schema in docs/outputs.md... see
-// docs/scenario-format.md "Results").
+// prints and the JSON of `--json` / summary.json (described in docs/scenario-format.md,
+// "Results").
 #pragma once
 
 #include <cstdint>
