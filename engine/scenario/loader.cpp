@@ -45,7 +45,7 @@ std::string got(const YAML::Node& n) {
     case YAML::NodeType::Undefined:
       return "nothing";
     case YAML::NodeType::Scalar:
-      return quoted(n.Scalar());
+      return quote_text(n.Scalar());
     case YAML::NodeType::Sequence:
       return n.size() == 0 ? "an empty list" : "a list";
     case YAML::NodeType::Map:
@@ -110,9 +110,9 @@ class Loader {
       }
       const std::string key = it->first.Scalar();
       if (!seen.insert(key).second) {
-        error(it->first, what + ": duplicate key " + quoted(key));
+        error(it->first, what + ": duplicate key " + quote_text(key));
       } else if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-        error(it->first, what + ": unknown key " + quoted(key) + did_you_mean(key, allowed) +
+        error(it->first, what + ": unknown key " + quote_text(key) + did_you_mean(key, allowed) +
                              "; valid keys: " + join_choices(allowed));
       }
     }
@@ -153,7 +153,7 @@ class Loader {
     if (!scalar(n, what, expected, text)) return std::nullopt;
     Parsed<T> p = parse(text);
     if (!p.value) {
-      error(n, what + ": expected " + p.error + ", got " + quoted(text));
+      error(n, what + ": expected " + p.error + ", got " + quote_text(text));
       return std::nullopt;
     }
     return p.value;
@@ -191,7 +191,7 @@ class Loader {
     if (max == INT64_MAX && (text == "unbounded" || text == "unlimited")) return INT64_MAX;
     Parsed<int64_t> p = parse_count(text);
     if (!p.value) {
-      error(n, what + ": expected " + p.error + unbounded + ", got " + quoted(text));
+      error(n, what + ": expected " + p.error + unbounded + ", got " + quote_text(text));
       return std::nullopt;
     }
     if (*p.value < min || *p.value > max) {
@@ -209,12 +209,12 @@ class Loader {
     if (!scalar(n, what, "a weight such as 0.3 or 30%", text)) return std::nullopt;
     if (text.find('%') != std::string::npos) {
       Parsed<double> p = parse_fraction(text);
-      if (!p.value) error(n, what + ": expected " + p.error + ", got " + quoted(text));
+      if (!p.value) error(n, what + ": expected " + p.error + ", got " + quote_text(text));
       return p.value;
     }
     Parsed<double> p = parse_number(text);
     if (!p.value) {
-      error(n, what + ": expected a weight such as 0.3 or 30%, got " + quoted(text));
+      error(n, what + ": expected a weight such as 0.3 or 30%, got " + quote_text(text));
       return std::nullopt;
     }
     if (*p.value < 0 || *p.value > kMaxWeight) {
@@ -228,7 +228,7 @@ class Loader {
     if (!scalar(n, what, "true or false", text)) return std::nullopt;
     if (text == "true" || text == "yes" || text == "on") return true;
     if (text == "false" || text == "no" || text == "off") return false;
-    error(n, what + ": expected true or false, got " + quoted(text));
+    error(n, what + ": expected true or false, got " + quote_text(text));
     return std::nullopt;
   }
 
@@ -277,7 +277,7 @@ bool Loader::single_key(const YAML::Node& n, const std::string& what,
   kind = it->first.Scalar();
   value = it->second;
   if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
-    error(it->first, what + ": unknown kind " + quoted(kind) + did_you_mean(kind, kinds) +
+    error(it->first, what + ": unknown kind " + quote_text(kind) + did_you_mean(kind, kinds) +
                          "; expected " + join_choices(kinds));
     return false;
   }
@@ -605,7 +605,7 @@ std::optional<RouteSpec> Loader::route(const YAML::Node& n, const std::string& w
     auto t = target(it->first, at);
     if (!t) return std::nullopt;
     if (!seen.insert(t->name).second) {
-      error(it->first, at + ": " + quoted(t->name) + " appears twice");
+      error(it->first, at + ": " + quote_text(t->name) + " appears twice");
       return std::nullopt;
     }
     auto w = weight(it->second, at + "." + t->name);
@@ -664,7 +664,7 @@ class YamlParamReader final : public ParamVisitor {
     if (!l_.scalar(*n, name(i), join_choices(names), s)) return;
     auto it = std::find(names.begin(), names.end(), s);
     if (it == names.end()) {
-      l_.error(*n, name(i) + ": unknown value " + quoted(s) + did_you_mean(s, names) +
+      l_.error(*n, name(i) + ": unknown value " + quote_text(s) + did_you_mean(s, names) +
                        "; expected " + join_choices(names));
       return;
     }
@@ -781,8 +781,12 @@ void apply_overrides(Loader& l, YAML::Node& root, const std::vector<Override>& o
       if (!next.IsDefined() || !next.IsMap()) {
         std::string prefix;
         for (size_t j = 0; j <= i; ++j) prefix += (j ? "." : "") + parts[j];
-        l.diag().error(Location{origin, 0, 0}, "'" + prefix + "' is not a map in the scenario" +
-                                                   did_you_mean(parts[i], map_keys(cur)));
+        // Missing: perhaps misspelt. Present: say what it is instead (a suggestion would only
+        // repeat the name).
+        l.diag().error(Location{origin, 0, 0},
+                       quote_text(prefix) + " is not a map in the scenario" +
+                           (next.IsDefined() ? " (it is " + got(next) + ")"
+                                             : did_you_mean(parts[i], map_keys(cur))));
         ok = false;
         break;
       }
@@ -856,7 +860,7 @@ void read_component(Loader& l, const YAML::Node& key, const YAML::Node& body, Sc
   }
   const ComponentKind* k = find_component_kind(kind);
   if (!k) {
-    l.error(kind_node, context + ".kind: unknown component kind " + quoted(kind) +
+    l.error(kind_node, context + ".kind: unknown component kind " + quote_text(kind) +
                            did_you_mean(kind, kinds) + "; known kinds: " + join_choices(kinds));
     return;
   }
@@ -955,12 +959,12 @@ void read_scenario(Loader& l, const YAML::Node& root, Scenario& s) {
     if (!std::all_of(name.begin(), name.end(), [](char c) {
           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
         })) {
-      l.error(it->first, "components: invalid component name " + quoted(name) +
+      l.error(it->first, "components: invalid component name " + quote_text(name) +
                              "; a name may contain only letters, digits, '_' and '-'");
       continue;
     }
     if (!names.insert(name).second) {
-      l.error(it->first, "components: duplicate component name " + quoted(name));
+      l.error(it->first, "components: duplicate component name " + quote_text(name));
       continue;
     }
     read_component(l, it->first, it->second, s);
@@ -1080,7 +1084,7 @@ std::string apply_param_text(ComponentParams& params, const std::string& compone
     YamlParamReader reader(l, map, component, &param, live_only);
     scratch->describe(reader);
     if (!reader.found_only()) {
-      return "no parameter " + quoted(param) + " in " + quoted(component) +
+      return "no parameter " + quote_text(param) + " in " + quote_text(component) +
              did_you_mean(param, reader.known());
     }
     if (!d.ok()) return d.items().front().message;

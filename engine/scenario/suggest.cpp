@@ -57,7 +57,7 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
 
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
   const std::string best = closest_match(word, candidates);
-  return best.empty() ? std::string() : " (did you mean " + quoted(best) + "?)";
+  return best.empty() ? std::string() : " (did you mean " + quote_text(best) + "?)";
 }
 
 std::string join_choices(const std::vector<std::string>& choices) {
@@ -69,7 +69,7 @@ std::string join_choices(const std::vector<std::string>& choices) {
   return out;
 }
 
-std::string quoted(std::string_view text) {
+std::string quote_text(std::string_view text) {
   bool cut = false;
   if (text.size() > kMaxQuoted) {
     size_t end = kMaxQuoted;

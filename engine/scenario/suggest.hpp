@@ -23,6 +23,6 @@ std::string join_choices(const std::vector<std::string>& choices);
 
 // 'text' in quotes, for echoing user input in a message: control characters are escaped (\n,
 // \t, \x01) so that a message stays on one line, and text beyond 60 bytes is cut with "...".
-std::string quoted(std::string_view text);
+std::string quote_text(std::string_view text);
 
 }  // namespace dsim

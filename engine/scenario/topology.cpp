@@ -86,13 +86,13 @@ void check_topology(Scenario& s, Diagnostics& d) {
     for (TargetRef* t : collector.targets) {
       auto it = index.find(t->name);
       if (it == index.end()) {
-        d.error(t->where, quoted(c.name) + " sends to " + quoted(t->name) +
+        d.error(t->where, quote_text(c.name) + " sends to " + quote_text(t->name) +
                               ", which is not a component" + did_you_mean(t->name, names));
         continue;
       }
       const ComponentKind* target_kind = find_component_kind(s.components[it->second].kind);
       if (target_kind && target_kind->generates_requests) {
-        d.error(t->where, quoted(c.name) + " sends to " + quoted(t->name) +
+        d.error(t->where, quote_text(c.name) + " sends to " + quote_text(t->name) +
                               ", which is a source; sources generate requests and cannot "
                               "receive them");
         continue;
