@@ -264,32 +264,46 @@ RequestHandle Simulation::create_request(const Component& source, uint32_t workl
   r.workload = workload;
   r.source = source.index();
   ++ledger_.generated;
-  ++workloads_[workload].generated;
+  if (warmed_up_) ++workloads_[workload].generated;
   return h;
 }
 
 void Simulation::finish(RequestHandle h, Outcome outcome, Reason reason, const Component& at) {
   assert(requests_.is_live(h));
   const Request& r = requests_[h];
-  WorkloadStats& w = workloads_[r.workload];
   switch (outcome) {
     case Outcome::completed:
       ++ledger_.completed;
-      ++w.completed;
-      w.latency.record((now_ - r.created).count_ns());
       break;
     case Outcome::failed:
       ++ledger_.failed;
-      ++w.failed;
       break;
     case Outcome::dropped:
       ++ledger_.dropped;
-      ++w.dropped;
       break;
     case Outcome::dead_lettered:
       ++ledger_.dead_lettered;
-      ++w.dead_lettered;
       break;
+  }
+  // Workload figures follow the requests created in the measured period (after warm-up), so
+  // that their outcomes add up to what was generated and no latency straddles the warm-up.
+  if (warmed_up_ && r.created >= measured_since()) {
+    WorkloadStats& w = workloads_[r.workload];
+    switch (outcome) {
+      case Outcome::completed:
+        ++w.completed;
+        w.latency.record((now_ - r.created).count_ns());
+        break;
+      case Outcome::failed:
+        ++w.failed;
+        break;
+      case Outcome::dropped:
+        ++w.dropped;
+        break;
+      case Outcome::dead_lettered:
+        ++w.dead_lettered;
+        break;
+    }
   }
   for (Observer* o : request_observers_)
     o->on_request_finished(*this, r, outcome, reason, at.index());

@@ -50,11 +50,13 @@ struct Ledger {
   }
 };
 
+// End-to-end figures of the requests created after warm-up; generated = completed + failed +
+// dropped + dead_lettered + those still in flight, as for the whole-run ledger.
 struct WorkloadStats {
   std::string name;
-  uint64_t generated = 0;  // since warm-up ended
+  uint64_t generated = 0;
   uint64_t completed = 0, failed = 0, dropped = 0, dead_lettered = 0;
-  LatencyHistogram latency;  // end to end, completed requests finishing after warm-up
+  LatencyHistogram latency;  // end to end, completed requests
 };
 
 class Simulation {
