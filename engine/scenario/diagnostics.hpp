@@ -22,6 +22,8 @@ class Diagnostics {
     ++count_;
   }
   bool ok() const { return count_ == 0; }
+  // True once further errors are only counted, not kept: their wording need not be worked out.
+  bool full() const { return items_.size() >= kMaxErrors; }
   size_t count() const { return count_; }
   const std::vector<Diagnostic>& items() const { return items_; }
   // All messages, one per line, plus a note when some were not kept.
