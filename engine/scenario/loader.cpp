@@ -33,6 +33,21 @@ constexpr int64_t kMaxUsers = 10'000'000;  // one pending event each
 constexpr size_t kMaxFileBytes = 16 << 20;
 constexpr double kMaxWindows = 10'000'000;  // duration / window
 constexpr double kMaxWeight = 1e15;         // 10,000 parts add up to a finite total
+constexpr size_t kMaxNameLength = 100;      // component names
+
+// Why `name` cannot be a component name, or "" if it can. Names appear in --set paths (split at
+// '.'), in CSV columns and in every message about the component, so they are kept plain and short.
+std::string name_problem(std::string_view name) {
+  if (name.size() > kMaxNameLength) {
+    return "a name may be at most " + std::to_string(kMaxNameLength) + " characters long";
+  }
+  if (!std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+      })) {
+    return "a name may contain only letters, digits, '_' and '-'";
+  }
+  return {};
+}
 
 // ---------------------------------------------------------------------------------------------
 // 1. Locations and generic YAML helpers
@@ -558,6 +573,10 @@ std::optional<TargetRef> Loader::target(const YAML::Node& n, const std::string& 
     error(n, what + ": expected a component name, got an empty name");
     return std::nullopt;
   }
+  if (const std::string problem = name_problem(name); !problem.empty()) {
+    error(n, what + ": expected a component name, got " + quote_text(name) + " (" + problem + ")");
+    return std::nullopt;
+  }
   return TargetRef{name, where(n)};
 }
 
@@ -955,12 +974,8 @@ void read_scenario(Loader& l, const YAML::Node& root, Scenario& s) {
       continue;
     }
     const std::string& name = it->first.Scalar();
-    // Names appear in --set paths (split at '.'), in CSV columns and in messages.
-    if (!std::all_of(name.begin(), name.end(), [](char c) {
-          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-        })) {
-      l.error(it->first, "components: invalid component name " + quote_text(name) +
-                             "; a name may contain only letters, digits, '_' and '-'");
+    if (const std::string problem = name_problem(name); !problem.empty()) {
+      l.error(it->first, "components: invalid component name " + quote_text(name) + "; " + problem);
       continue;
     }
     if (!names.insert(name).second) {
