@@ -4,6 +4,8 @@
 #include <cassert>
 #include <stdexcept>
 
+#include "core/format.hpp"
+
 #include "components/registry.hpp"
 #include "scenario/param_text.hpp"
 #include "scenario/scenario.hpp"
@@ -182,6 +184,19 @@ void Simulation::finish_run(bool complete) {
 
 void Simulation::dispatch(const Event& e) {
   assert(e.time >= now_);
+  if (e.time == now_) {
+    // A model whose time stops advancing (e.g. a closed loop with zero think time around a
+    // zero-time path) would otherwise spin forever at one instant: end it with a clear error.
+    if (++events_at_now_ > max_events_at_one_instant_) {
+      throw std::runtime_error(
+          "simulated time stopped advancing at " + format_time(now_) + ": more than " +
+          std::to_string(max_events_at_one_instant_) +
+          " events at the same instant. A cycle of zero-time steps (e.g. a closed_loop source with "
+          "zero think_time whose requests also take zero time) never lets time move on.");
+    }
+  } else {
+    events_at_now_ = 0;
+  }
   now_ = e.time;
   ++events_;
   if (e.component == kSystem) {

@@ -119,6 +119,11 @@ class Simulation {
   // Start of the measured period: the warm-up end once passed, else zero.
   Time measured_since() const { return warmed_up_ ? warmup_ : Time::zero(); }
   const std::string& scenario_name() const { return scenario_name_; }
+  // More events than this at one simulated instant means time has stopped advancing (a zero-time
+  // cycle): the run throws instead of spinning. 50 million by default.
+  void set_stall_limit(uint64_t events_at_one_instant) {
+    max_events_at_one_instant_ = events_at_one_instant;
+  }
 
  private:
   enum SystemEvent : uint32_t { kWindowEnd = 0, kWarmupEnd = 1 };
@@ -148,6 +153,8 @@ class Simulation {
   bool stop_requested_ = false;
   bool complete_ = false;
   uint64_t events_ = 0;
+  uint64_t max_events_at_one_instant_ = 50'000'000;
+  uint64_t events_at_now_ = 0;
   uint64_t next_request_id_ = 1;
 
   EventQueue queue_;

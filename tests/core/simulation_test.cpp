@@ -274,6 +274,25 @@ TEST(Simulation, LiveParameterErrorsSayWhatIsWrong) {
   EXPECT_EQ(sim.set_parameter("api", "workers", "2"), "the run has finished");
 }
 
+TEST(Simulation, AZeroTimeCycleEndsWithAClearErrorInsteadOfSpinning) {
+  const char* livelock = R"(
+duration: 1m
+components:
+  users: {kind: source, arrivals: {closed_loop: {users: 2, think_time: 0s}}, target: done}
+  done: {kind: sink}
+)";
+  Simulation sim(test::load_text(livelock));
+  sim.set_stall_limit(10'000);
+  try {
+    sim.run();
+    FAIL() << "a zero-time cycle must not run forever";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("simulated time stopped advancing at 0s"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Simulation, WarmupExcludesTheStartFromStatistics) {
   Simulation sim(test::load_text(kTwoTier, {{"warmup", "5m"}}));
   sim.run();
