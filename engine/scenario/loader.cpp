@@ -4,6 +4,7 @@
 #include "scenario/loader.hpp"
 
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -774,7 +775,9 @@ std::vector<std::string> map_keys(const YAML::Node& n) {
 // the command line so that errors in them point there.
 void apply_overrides(Loader& l, YAML::Node& root, const std::vector<Override>& overrides) {
   for (const Override& o : overrides) {
-    const std::string origin = "--set " + o.path;
+    // The path as typed, but on one line and at most 60 bytes: it stands where a file name would.
+    const std::string shown = quote_text(o.path);
+    const std::string origin = "--set " + shown.substr(1, shown.size() - 2);
     YAML::Node value;
     try {
       value = YAML::Load(o.value);
@@ -986,6 +989,97 @@ void read_scenario(Loader& l, const YAML::Node& root, Scenario& s) {
   }
 }
 
+// Where each YAML document of a text starts and whether it holds anything but null: a first pass
+// over the parser's events, which builds no nodes.
+struct DocumentInfo {
+  YAML::Mark start;
+  bool empty = true;
+};
+
+class DocumentScan final : public YAML::EventHandler {
+ public:
+  std::vector<DocumentInfo> documents;
+
+  void OnDocumentStart(const YAML::Mark& mark) override { documents.push_back({mark, true}); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override { content(); }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    content();
+  }
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    content();
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    content();
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void content() {
+    if (!documents.empty()) documents.back().empty = false;
+  }
+};
+
+Location at_mark(const std::string& file, const YAML::Mark& m) {
+  return Location{file, std::max(m.line, 0) + 1, std::max(m.column, 0) + 1};
+}
+
+// Runs the parser over every document of `text` and reports syntax errors. Returns the index of
+// the scenario's document (the first that is not empty), -1 if every document is empty, or -2
+// after an error. YAML::LoadAll cannot be used directly: on a stray ',' at the top level yaml-cpp
+// 0.7 returns the same empty document forever, and LoadAll collects them until memory runs out.
+int scan_documents(const std::string& text, const std::string& file, Diagnostics& d) {
+  DocumentScan scan;
+  try {
+    std::istringstream stream(text);
+    YAML::Parser parser(stream);
+    while (parser.HandleNextDocument(scan)) {
+      const size_t n = scan.documents.size();
+      if (n >= 2 && scan.documents[n - 1].start.pos == scan.documents[n - 2].start.pos) {
+        const YAML::Mark& m = scan.documents[n - 1].start;
+        const size_t pos = static_cast<size_t>(std::max(m.pos, 0));
+        const std::string c = pos < text.size() ? text.substr(pos, 1) : std::string();
+        d.error(at_mark(file, m),
+                "YAML syntax: unexpected " + quote_text(c) +
+                    (c == "," ? " (a ',' separates items only inside [...] or {...})" : ""));
+        return -2;
+      }
+    }
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp's own message for this is "bad file".
+    d.error(at_mark(file, e.mark),
+            "YAML syntax: lists and maps nested too deeply (the parser "
+            "stops at " +
+                std::to_string(e.depth()) + " levels)");
+    return -2;
+  } catch (const YAML::ParserException& e) {
+    d.error(at_mark(file, e.mark), syntax_message(e.msg, text, e.mark.line));
+    return -2;
+  } catch (const YAML::Exception& e) {
+    d.error(Location{file, 1, 1}, std::string("YAML: ") + e.what());
+    return -2;
+  }
+  // The scenario is the one document that is not empty ("---" lines around it are harmless).
+  int scenario = -1;
+  for (size_t i = 0; i < scan.documents.size(); ++i) {
+    if (scan.documents[i].empty) continue;
+    if (scenario < 0) {
+      scenario = static_cast<int>(i);
+    } else {
+      d.error(at_mark(file, scan.documents[i].start),
+              "a second YAML document starts here; a scenario file holds exactly one, so put "
+              "each scenario in its own file");
+      break;
+    }
+  }
+  return scenario;
+}
+
 LoadResult load(const std::string& text, const std::string& file,
                 const std::vector<Override>& overrides) {
   LoadResult result;
@@ -994,43 +1088,23 @@ LoadResult load(const std::string& text, const std::string& file,
     d.error(Location{file, 0, 0}, "file is larger than 16 MiB; not a scenario?");
     return result;
   }
-  // Every document is parsed (YAML::Load would stop after the first and never see a syntax error
-  // or a whole second scenario after a '---').
-  std::vector<YAML::Node> documents;
-  try {
-    documents = YAML::LoadAll(text);
-  } catch (const YAML::DeepRecursion& e) {
-    // yaml-cpp's own message for this is "bad file".
-    d.error(Location{file, std::max(e.mark.line, 0) + 1, std::max(e.mark.column, 0) + 1},
-            "YAML syntax: lists and maps nested too deeply (the parser stops at " +
-                std::to_string(e.depth()) + " levels)");
-    return result;
-  } catch (const YAML::ParserException& e) {
-    d.error(Location{file, std::max(e.mark.line, 0) + 1, std::max(e.mark.column, 0) + 1},
-            syntax_message(e.msg, text, e.mark.line));
-    return result;
-  } catch (const YAML::Exception& e) {
-    d.error(Location{file, 1, 1}, std::string("YAML: ") + e.what());
-    return result;
-  }
-  // The scenario is the one document that is not empty ("---" lines around it are harmless).
-  Loader l(file, d);
+  // Every document is checked (YAML::Load alone would stop after the first and never see a
+  // syntax error or a whole second scenario after a '---'); then the scenario's is built. The
+  // scan has shown that the parser gets through the text, so building cannot loop either.
+  const int scenario = scan_documents(text, file, d);
+  if (scenario == -2) return result;
   YAML::Node root;
-  bool found = false;
-  for (const YAML::Node& doc : documents) {
-    if (doc.IsNull()) continue;
-    if (!found) {
-      root = doc;
-      found = true;
-    } else {
-      Location at = l.where(doc);
-      if (at.line <= 0) at = Location{file, 1, 1};
-      d.error(at,
-              "a second YAML document starts here (after a '---' line); a scenario file "
-              "holds exactly one, so put each scenario in its own file");
-      break;
+  try {
+    if (scenario == 0) {
+      root = YAML::Load(text);
+    } else if (scenario > 0) {
+      root = YAML::LoadAll(text).at(static_cast<size_t>(scenario));
     }
+  } catch (const YAML::Exception& e) {
+    d.error(at_mark(file, e.mark), std::string("YAML: ") + e.msg);
+    return result;
   }
+  Loader l(file, d);
   Scenario s;
   s.file = file;
   try {
@@ -1038,8 +1112,7 @@ LoadResult load(const std::string& text, const std::string& file,
     read_scenario(l, root, s);
   } catch (const YAML::Exception& e) {
     // yaml-cpp reports a few structural problems (e.g. aliases into themselves) as exceptions.
-    d.error(Location{file, std::max(e.mark.line, 0) + 1, std::max(e.mark.column, 0) + 1},
-            std::string("YAML: ") + e.msg);
+    d.error(at_mark(file, e.mark), std::string("YAML: ") + e.msg);
   }
   if (!d.ok()) return result;
   if (s.name.empty()) {
