@@ -17,8 +17,10 @@ struct Diagnostic {
 
 class Diagnostics {
  public:
+  // Control characters in the message (a newline in a quoted value, or in a yaml-cpp message)
+  // are escaped: one error, one line.
   void error(Location where, std::string message) {
-    if (items_.size() < kMaxErrors) items_.push_back({std::move(where), std::move(message)});
+    if (items_.size() < kMaxErrors) items_.push_back({std::move(where), one_line(message)});
     ++count_;
   }
   bool ok() const { return count_ == 0; }
@@ -28,6 +30,8 @@ class Diagnostics {
   const std::vector<Diagnostic>& items() const { return items_; }
   // All messages, one per line, plus a note when some were not kept.
   std::string to_string() const;
+  // `text` with control characters escaped (\n, \r, \x01); tabs are kept.
+  static std::string one_line(const std::string& text);
 
  private:
   static constexpr size_t kMaxErrors = 100;

@@ -1180,7 +1180,7 @@ std::string apply_param_text(ComponentParams& params, const std::string& compone
     params.describe(apply);
     return {};
   } catch (const YAML::Exception& e) {
-    return origin + ": value is not valid YAML: " + e.msg;
+    return Diagnostics::one_line(origin + ": value is not valid YAML: " + e.msg);
   }
 }
 

@@ -604,6 +604,10 @@ TEST(LoaderRobustness, OddFiles) {
   EXPECT_EQ(check_load(""), "");
   EXPECT_EQ(check_load(std::string(1, '\0')), "");
   EXPECT_EQ(check_load("\xef\xbb\xbf" + kValid), "");  // a byte-order mark
+  // Control characters where yaml-cpp quotes them back in its own messages.
+  EXPECT_EQ(check_load(with("next: done", std::string("next: done\0", 11))), "");
+  EXPECT_EQ(check_load(with("next: done", "next: \"do\\\x01ne\"")), "");
+  EXPECT_EQ(check_load(with("next: done", "next: \"do\\\nne\"")), "");
   EXPECT_EQ(check_load(std::string(10'000, '\n')), "");
   EXPECT_EQ(check_load(std::string(100'000, '-')), "");
   std::string documents;
