@@ -834,8 +834,9 @@ std::string_view line_of(std::string_view text, int line) {
   return text.substr(begin, end == std::string_view::npos ? std::string_view::npos : end - begin);
 }
 
-// yaml-cpp's message for a syntax error, with a hint at the usual cause. `line` is 0-based.
-std::string syntax_message(const std::string& msg, std::string_view text, int line) {
+// yaml-cpp's message for a syntax error, with a hint at the usual cause. `line` and `column` are
+// 0-based.
+std::string syntax_message(const std::string& msg, std::string_view text, int line, int column) {
   std::string out = "YAML syntax: " + msg;
   // Tabs are the commonest cause of "end of map not found" and friends; yaml-cpp often notices
   // only on the line after the tab.
@@ -850,6 +851,9 @@ std::string syntax_message(const std::string& msg, std::string_view text, int li
   if (msg == YAML::ErrorMsg::END_OF_MAP_FLOW) return out + " (a '{' is not closed by a '}')";
   if (msg == YAML::ErrorMsg::END_OF_SEQ_FLOW) return out + " (a '[' is not closed by a ']')";
   if (msg == YAML::ErrorMsg::FLOW_END) return out + " (a '}' or ']' that closes nothing)";
+  if (msg == YAML::ErrorMsg::MAP_VALUE && column > 1024) {
+    return out + " (a key may be at most 1024 characters long)";
+  }
   if (msg == YAML::ErrorMsg::MAP_VALUE) {
     return out + " (a value that contains ': ' must be quoted, or the indentation is off)";
   }
@@ -1058,7 +1062,7 @@ int scan_documents(const std::string& text, const std::string& file, Diagnostics
                 std::to_string(e.depth()) + " levels)");
     return -2;
   } catch (const YAML::ParserException& e) {
-    d.error(at_mark(file, e.mark), syntax_message(e.msg, text, e.mark.line));
+    d.error(at_mark(file, e.mark), syntax_message(e.msg, text, e.mark.line, e.mark.column));
     return -2;
   } catch (const YAML::Exception& e) {
     d.error(Location{file, 1, 1}, std::string("YAML: ") + e.what());
