@@ -851,8 +851,12 @@ std::string syntax_message(const std::string& msg, std::string_view text, int li
   if (msg == YAML::ErrorMsg::END_OF_MAP_FLOW) return out + " (a '{' is not closed by a '}')";
   if (msg == YAML::ErrorMsg::END_OF_SEQ_FLOW) return out + " (a '[' is not closed by a ']')";
   if (msg == YAML::ErrorMsg::FLOW_END) return out + " (a '}' or ']' that closes nothing)";
+  // YAML limits a plain (implicit) key to 1024 characters.
   if (msg == YAML::ErrorMsg::MAP_VALUE && column > 1024) {
-    return out + " (a key may be at most 1024 characters long)";
+    const size_t colon = line_of(text, line).find(':');
+    if (colon != std::string_view::npos && colon > 1024) {
+      return out + " (a key may be at most 1024 characters long)";
+    }
   }
   if (msg == YAML::ErrorMsg::MAP_VALUE) {
     return out + " (a value that contains ': ' must be quoted, or the indentation is off)";
