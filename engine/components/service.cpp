@@ -1,5 +1,7 @@
 #include "components/service.hpp"
 
+#include <algorithm>
+
 #include "core/simulation.hpp"
 
 namespace dsim {
@@ -42,6 +44,12 @@ void Service::start(Simulation& sim) {
   metrics().capacity().set(sim.now(), p_.workers);
 }
 
+// Available workers for utilisation: after a live decrease the surplus busy workers still count
+// until they finish, so utilisation never exceeds 100 %.
+void Service::update_capacity(Simulation& sim) {
+  metrics().capacity().set(sim.now(), std::max(p_.workers, busy_));
+}
+
 void Service::accept(Simulation& sim, RequestHandle h) {
   metrics().on_arrival(sim.now());
   if (busy_ < p_.workers) {
@@ -79,6 +87,7 @@ void Service::on_event(Simulation& sim, const Event& e) {
   const auto h = static_cast<RequestHandle>(e.payload);
   --busy_;
   metrics().busy().set(sim.now(), busy_);
+  if (busy_ >= p_.workers) update_capacity(sim);  // a surplus worker retires
   metrics().on_served(sim.now(), sim.now() - sim.request(h).hop_arrival);
   // Start the next waiting request before routing this one: a request fed back to this service
   // must join the back of the queue, not jump into the worker it just freed.
@@ -94,7 +103,7 @@ void Service::on_event(Simulation& sim, const Event& e) {
 void Service::on_params_changed(Simulation& sim, const std::string& param) {
   if (param == "workers") {
     // More workers start on the queue now; fewer take effect as busy workers finish.
-    metrics().capacity().set(sim.now(), p_.workers);
+    update_capacity(sim);
     pull_from_queue(sim);
   } else if (param == "queue_capacity") {
     // Requests already waiting beyond a lowered capacity keep their place; new arrivals see it.

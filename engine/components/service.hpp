@@ -37,6 +37,7 @@ class Service final : public Component {
  private:
   void begin_service(Simulation& sim, RequestHandle h);
   void pull_from_queue(Simulation& sim);
+  void update_capacity(Simulation& sim);
 
   ServiceParams& p_;
   WaitQueue waiting_;

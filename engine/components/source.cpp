@@ -90,7 +90,7 @@ void Source::start(Simulation& sim) {
   if (p_.arrivals.mode == ArrivalSpec::Mode::closed_loop) {
     wake_idle_users(sim);
   } else {
-    reset_arrival_state(sim.now());
+    reset_arrival_state(sim);
     schedule_next_arrival(sim);
   }
 }
@@ -135,6 +135,13 @@ void Source::on_event(Simulation& sim, const Event& e) {
     // Schedule the next arrival first: emitting may run a long chain of zero-delay hand-offs.
     schedule_next_arrival(sim);
     emit(sim, kOpenLoopClient);
+  } else if (e.kind == kPhaseEnd) {
+    if (e.payload != phase_generation_) return;  // the source left on_off mode
+    begin_phase(sim, !on_);
+    if (on_) {
+      ++generation_;  // nothing was pending during the off phase; plan the first arrival
+      schedule_next_arrival(sim);
+    }
   } else {
     const auto u = static_cast<size_t>(e.payload);
     if (!user_active(u) || generated_ >= static_cast<uint64_t>(p_.max_requests)) {
@@ -161,20 +168,36 @@ void Source::on_params_changed(Simulation& sim, const std::string& param) {
   if (param != "arrivals" || sim.state() == Lifecycle::created) return;  // start() plans anew
   ++generation_;  // the pending open-loop arrival, if any, no longer counts
   if (p_.arrivals.mode == ArrivalSpec::Mode::closed_loop) {
+    running_mode_ = ArrivalSpec::Mode::closed_loop;
     wake_idle_users(sim);  // users beyond a lowered count retire when their request ends
   } else {
-    reset_arrival_state(sim.now());
+    reset_arrival_state(sim);
     schedule_next_arrival(sim);  // closed-loop users, if any, retire as their requests end
   }
 }
 
-void Source::reset_arrival_state(Time now) {
-  anchor_ = now;
+void Source::reset_arrival_state(Simulation& sim) {
+  anchor_ = sim.now();
   constant_k_ = 0;
-  on_ = true;
-  if (p_.arrivals.mode == ArrivalSpec::Mode::on_off) {
-    phase_end_ = now + p_.arrivals.on_period.sample(arrival_rng_);
+  const bool was_on_off = running_mode_ == ArrivalSpec::Mode::on_off;
+  running_mode_ = p_.arrivals.mode;
+  if (p_.arrivals.mode != ArrivalSpec::Mode::on_off) {
+    ++phase_generation_;  // pending phase changes no longer count
+    return;
   }
+  // An on_off source whose rate changes live stays in the phase it is in: a new rate must not
+  // start a burst in the middle of an off period. Otherwise it starts with an on phase.
+  if (!was_on_off) begin_phase(sim, true);
+}
+
+// Phase changes are events of their own, so the phase is always known at the current instant
+// (a live change sees it) and arbitrarily short phases cost events rather than a hidden loop.
+void Source::begin_phase(Simulation& sim, bool on) {
+  on_ = on;
+  ++phase_generation_;
+  const Distribution& d = on ? p_.arrivals.on_period : p_.arrivals.off_period;
+  phase_end_ = sim.now() + d.sample(arrival_rng_);
+  if (phase_end_ <= sim.end_time()) sim.schedule(phase_end_, *this, kPhaseEnd, phase_generation_);
 }
 
 void Source::schedule_next_arrival(Simulation& sim) {
@@ -184,7 +207,7 @@ void Source::schedule_next_arrival(Simulation& sim) {
 }
 
 // Exponential gaps are memoryless, so when a gap would cross a rate change (an on/off phase end
-// or a schedule step) it is exact to restart the draw from the boundary at the new rate.
+// or a schedule step) it is exact to drop it and draw afresh from the boundary at the new rate.
 Time Source::next_open_loop_arrival(Time now) {
   const ArrivalSpec& a = p_.arrivals;
   auto exp_gap = [&](double rate) {
@@ -199,22 +222,10 @@ Time Source::next_open_loop_arrival(Time now) {
       return anchor_ + Time::from_seconds(static_cast<double>(constant_k_) / a.rate);
     }
     case ArrivalSpec::Mode::on_off: {
-      if (a.rate <= 0) return Time::max();
-      Time t = now;
-      for (int guard = 0; guard < 1'000'000; ++guard) {
-        if (on_) {
-          const Time candidate = t + exp_gap(a.rate);
-          if (candidate < phase_end_) return candidate;
-          t = phase_end_;
-          on_ = false;
-          phase_end_ = t + a.off_period.sample(arrival_rng_);
-        } else {
-          t = phase_end_;
-          on_ = true;
-          phase_end_ = t + a.on_period.sample(arrival_rng_);
-        }
-      }
-      return Time::max();  // phases of zero length forever: the loader rejects such input
+      // Within the current on phase only; the next on phase plans its own first arrival.
+      if (!on_ || a.rate <= 0) return Time::max();
+      const Time candidate = now + exp_gap(a.rate);
+      return candidate < phase_end_ ? candidate : Time::max();
     }
     case ArrivalSpec::Mode::schedule: {
       Time t = now;

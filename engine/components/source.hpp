@@ -72,12 +72,13 @@ class Source final : public Component {
   uint64_t generated() const { return generated_; }
 
  private:
-  enum EventKind : uint32_t { kArrival = 0, kUserReady = 1 };
+  enum EventKind : uint32_t { kArrival = 0, kUserReady = 1, kPhaseEnd = 2 };
   static constexpr uint32_t kOpenLoopClient = UINT32_MAX;  // Request::client of open-loop requests
   void emit(Simulation& sim, uint32_t client);
   void schedule_next_arrival(Simulation& sim);
   Time next_open_loop_arrival(Time now);
-  void reset_arrival_state(Time now);
+  void reset_arrival_state(Simulation& sim);
+  void begin_phase(Simulation& sim, bool on);
   void wake_idle_users(Simulation& sim);
   bool user_active(size_t u) const;
 
@@ -95,9 +96,11 @@ class Source final : public Component {
   // constant: arrivals at anchor + k / rate (no drift from rounding).
   Time anchor_;
   int64_t constant_k_ = 0;
-  // on_off: the current phase and when it ends.
+  // on_off: the current phase, when it ends, and a counter that invalidates pending phase ends.
   bool on_ = true;
   Time phase_end_;
+  uint64_t phase_generation_ = 0;
+  ArrivalSpec::Mode running_mode_ = ArrivalSpec::Mode::poisson;  // open-loop mode in force
 };
 
 }  // namespace dsim

@@ -31,6 +31,12 @@ class EventQueue {
     heap_.push_back(Event{time, next_sequence_++, component, kind, payload});
     sift_up(heap_.size() - 1);
   }
+  // Runs after every ordinary event at the same instant, whenever those were scheduled: for
+  // bookkeeping that must see the whole instant (closing a metrics window, ending warm-up).
+  void push_after_instant(Time time, uint32_t component, uint32_t kind, uint64_t payload) {
+    heap_.push_back(Event{time, kLate | next_sequence_++, component, kind, payload});
+    sift_up(heap_.size() - 1);
+  }
   bool empty() const { return heap_.empty(); }
   size_t size() const { return heap_.size(); }
   const Event& top() const { return heap_.front(); }
@@ -44,6 +50,7 @@ class EventQueue {
   uint64_t scheduled_total() const { return next_sequence_; }
 
  private:
+  static constexpr uint64_t kLate = uint64_t{1} << 63;
   static bool before(const Event& a, const Event& b) {
     return a.time < b.time || (a.time == b.time && a.sequence < b.sequence);
   }

@@ -78,9 +78,9 @@ void Simulation::start() {
   }
   window_start_ = now_;
   window_report_.rows.resize(components_.size());
-  queue_.push(std::min(window_, end_), kSystem, kWindowEnd, 0);
+  queue_.push_after_instant(std::min(window_, end_), kSystem, kWindowEnd, 0);
   if (warmup_ > Time::zero() && warmup_ < end_) {
-    queue_.push(warmup_, kSystem, kWarmupEnd, 0);
+    queue_.push_after_instant(warmup_, kSystem, kWarmupEnd, 0);
   } else {
     warmed_up_ = warmup_ == Time::zero();
   }
@@ -138,6 +138,7 @@ void Simulation::run() {
 }
 
 void Simulation::pause() {
+  if (finishing_) return;  // the run is ending; nothing left to pause
   if (state_ != Lifecycle::running) {
     throw LifecycleError(std::string("pause() called while ") + to_string(state_));
   }
@@ -156,7 +157,7 @@ void Simulation::resume() {
 }
 
 void Simulation::stop() {
-  if (state_ == Lifecycle::finished) return;
+  if (state_ == Lifecycle::finished || finishing_) return;
   if (in_loop_) {
     stop_requested_ = true;
     return;
@@ -166,10 +167,12 @@ void Simulation::stop() {
 }
 
 void Simulation::finish_run(bool complete) {
+  finishing_ = true;  // observers told about the last window may not stop or pause it again
   if (complete) now_ = end_;
   complete_ = complete;
   if (now_ > window_start_) close_window();  // the last, possibly partial, window
   transition(Lifecycle::finished);
+  finishing_ = false;
   const Ledger l = ledger();
   if (!l.balanced()) {
     throw std::logic_error("conservation violated: generated " + std::to_string(l.generated) +
@@ -183,7 +186,10 @@ void Simulation::finish_run(bool complete) {
 // --- The loop body ------------------------------------------------------------------------
 
 void Simulation::dispatch(const Event& e) {
-  assert(e.time >= now_);
+  if (e.time < now_) {  // cheap enough to check always: a time travel would corrupt every figure
+    throw std::logic_error("event scheduled in the past (" + format_time(e.time) + " < now " +
+                           format_time(now_) + "): an engine bug");
+  }
   if (e.time == now_) {
     // A model whose time stops advancing (e.g. a closed loop with zero think time around a
     // zero-time path) would otherwise spin forever at one instant: end it with a clear error.
@@ -210,7 +216,9 @@ void Simulation::handle_system(const Event& e) {
   switch (e.kind) {
     case kWindowEnd:
       close_window();
-      if (now_ < end_) queue_.push(std::min(now_ + window_, end_), kSystem, kWindowEnd, 0);
+      if (now_ < end_) {
+        queue_.push_after_instant(std::min(now_ + window_, end_), kSystem, kWindowEnd, 0);
+      }
       break;
     case kWarmupEnd:
       end_warmup();

@@ -151,6 +151,7 @@ class Simulation {
   bool in_loop_ = false;  // inside step/run_until: pause() and stop() are deferred
   bool pause_requested_ = false;
   bool stop_requested_ = false;
+  bool finishing_ = false;
   bool complete_ = false;
   uint64_t events_ = 0;
   uint64_t max_events_at_one_instant_ = 50'000'000;

@@ -37,10 +37,13 @@ class Time {
 
   constexpr auto operator<=>(const Time&) const = default;
 
-  // Adding to max() stays max(): a deadline of "never" plus a delay is still never.
+  // Saturates at max(): "never" plus a delay is still never, and no sum wraps into the past.
   constexpr Time operator+(Time d) const {
-    if (is_max() || d.is_max()) return max();
-    return Time(ns_ + d.ns_);
+    int64_t sum = 0;
+    if (is_max() || d.is_max() || __builtin_add_overflow(ns_, d.ns_, &sum)) {
+      return (ns_ < 0 && d.ns_ < 0) ? Time(std::numeric_limits<int64_t>::min()) : max();
+    }
+    return Time(sum);
   }
   constexpr Time operator-(Time d) const { return Time(ns_ - d.ns_); }
   constexpr Time& operator+=(Time d) { return *this = *this + d; }

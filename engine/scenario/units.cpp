@@ -59,6 +59,8 @@ constexpr UnitFactor kSizeUnits[] = {
     {"TB", 1e12},
 };
 
+constexpr double kMaxDurationSeconds = 100 * 365.25 * 86400;
+
 }  // namespace
 
 Parsed<double> parse_number(std::string_view text) {
@@ -83,7 +85,8 @@ Parsed<Time> parse_duration(std::string_view text) {
                               "' is not a time unit)");
   const double seconds = v * u->factor;
   if (seconds < 0) return Parsed<Time>::fail("a duration that is not negative");
-  if (seconds > 9.2e9) return Parsed<Time>::fail("a duration below 290 years");
+  // 100 years: any instant in a run plus any delay then stays below Time's 292-year range.
+  if (seconds > kMaxDurationSeconds) return Parsed<Time>::fail("a duration of at most 100 years");
   return Parsed<Time>::ok(Time::from_seconds(seconds));
 }
 

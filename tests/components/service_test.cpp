@@ -419,3 +419,32 @@ components:
 
 }  // namespace
 }  // namespace dsim::test
+
+namespace dsim {
+
+// Lowering workers live: the surplus busy workers still count as available until they finish, so
+// utilisation stays at most 100 % in every window and overall.
+TEST(Service, UtilisationNeverExceedsOneAfterWorkersAreLoweredLive) {
+  const char* yaml = R"(
+duration: 60s
+window: 1s
+components:
+  src: {kind: source, arrivals: {poisson: 10/s}, target: svc}
+  svc: {kind: service, workers: 10, service_time: 5s}
+)";
+  struct MaxUtil : Observer {
+    double max = 0;
+    void on_window(const Simulation&, const WindowReport& r) override {
+      max = std::max(max, r.rows[1].utilization);
+    }
+  } util;
+  Simulation sim(test::load_text(yaml));
+  sim.add_observer(&util);
+  sim.run_until(Time::s(10));
+  ASSERT_EQ(sim.set_parameter("svc", "workers", "1"), "");
+  sim.run();
+  EXPECT_LE(util.max, 1.0 + 1e-12);
+  EXPECT_LE(summarize(sim).components[1].utilization, 1.0 + 1e-12);
+}
+
+}  // namespace dsim

@@ -175,6 +175,29 @@ TEST(Source, OnOffLongRunRateIsRateTimesTheOnShare) {
               kZ * std::sqrt(variance));
 }
 
+// Phases far shorter than the gaps between arrivals: each arrival spans ~100 phases, and the
+// source must not lose its rate over them. Constant 1 ms on / 1 ms off at 10/s gives 5/s: over
+// 100 s, Poisson(500) given the (deterministic) 50 s of on time.
+TEST(Source, OnOffWithPhasesMuchShorterThanTheGapsKeepsItsRate) {
+  auto sim =
+      run_checked(into_sink("100s", "    arrivals: {on_off: {rate: 10/s, on: 1ms, off: 1ms}}", 48));
+  EXPECT_NEAR(static_cast<double>(source_of(*sim, "src").generated()), 500, kZ * std::sqrt(500.0));
+}
+
+// A live rate change of an on_off source must keep the phase it is in: no burst in an off phase.
+TEST(Source, LiveRateChangeOfAnOnOffSourceKeepsItsPhase) {
+  RequestLog log;
+  auto sim = std::make_unique<Simulation>(
+      load_text(into_sink("100s", "    arrivals: {on_off: {rate: 50/s, on: 1s, off: 1000s}}", 49)));
+  sim->add_observer(&log);
+  sim->run_until(Time::s(10));  // on during [0, 1), off until 1001 s
+  const size_t before = log.entries.size();
+  ASSERT_EQ(sim->set_parameter("src", "arrivals", "{on_off: {rate: 500/s, on: 1s, off: 1000s}}"),
+            "");
+  sim->run();
+  EXPECT_EQ(log.entries.size(), before) << "arrivals during the off phase after a live change";
+}
+
 // --- Closed loop ---------------------------------------------------------------------------
 
 const std::string kClosedLoop = R"(

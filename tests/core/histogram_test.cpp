@@ -20,7 +20,9 @@ TEST(LatencyHistogram, BucketsCoverEveryValueWithBoundedWidth) {
     const int64_t w = LatencyHistogram::width(i);
     EXPECT_LE(lo, v);
     EXPECT_LE(v - lo, w - 1);
-    if (v >= 256) EXPECT_LE(static_cast<double>(w) / static_cast<double>(lo), 1.0 / 128);
+    if (v >= 256) {
+      EXPECT_LE(static_cast<double>(w) / static_cast<double>(lo), 1.0 / 128);
+    }
   }
 }
 

@@ -162,6 +162,53 @@ TEST(Simulation, StopFromAnObserverEndsTheRunThere) {
   EXPECT_TRUE(sim.ledger().balanced());
 }
 
+// Stops on every window, including the last one that finishing the run delivers.
+class StopAlways : public Observer {
+ public:
+  explicit StopAlways(Simulation& sim) : sim_(sim) {}
+  int windows = 0;
+  void on_window(const Simulation&, const WindowReport&) override {
+    ++windows;
+    sim_.stop();
+  }
+
+ private:
+  Simulation& sim_;
+};
+
+TEST(Simulation, StopDuringTheFinalWindowIsHarmless) {
+  Simulation sim(test::load_text(kTwoTier));
+  sim.run_until(Time::s(45));  // mid-window: stop() below closes a partial window
+  StopAlways obs(sim);
+  sim.add_observer(&obs);
+  sim.stop();
+  EXPECT_EQ(sim.state(), Lifecycle::finished);
+  EXPECT_EQ(obs.windows, 1);
+}
+
+TEST(Simulation, EventsAtTheLastInstantAppearInTheLastWindow) {
+  // Constant 1/s for 10 s: arrivals at 1, 2, ..., 10 s. The one at exactly 10 s must be in the
+  // windows as well as in the summary.
+  const char* edge = R"(
+duration: 10s
+window: 1s
+components:
+  src: {kind: source, arrivals: {constant: 1/s}, target: done}
+  done: {kind: sink}
+)";
+  struct Sum : Observer {
+    uint64_t arrivals = 0;
+    void on_window(const Simulation&, const WindowReport& r) override {
+      arrivals += r.rows[0].arrivals;
+    }
+  } sum;
+  Simulation sim(test::load_text(edge));
+  sim.add_observer(&sum);
+  sim.run();
+  EXPECT_EQ(sim.find("src")->metrics().arrivals(), 10u);
+  EXPECT_EQ(sum.arrivals, 10u);
+}
+
 TEST(Simulation, IllegalTransitionsThrowWithClearMessages) {
   Simulation sim(test::load_text(kTwoTier));
   try {

@@ -27,6 +27,12 @@ TEST(Time, NeverPlusADelayIsStillNever) {
   EXPECT_TRUE((Time::s(1) + Time::max()).is_max());
 }
 
+TEST(Time, SumsSaturateInsteadOfWrappingIntoThePast) {
+  const Time big = Time::s(9'000'000'000);  // 285 years
+  EXPECT_TRUE((big + big).is_max());
+  EXPECT_GT(big + big, big);
+}
+
 TEST(Time, OrdersLikeItsNanosecondCount) {
   EXPECT_LT(Time::ns(1), Time::ns(2));
   EXPECT_EQ(Time::s(3) - Time::s(1), Time::s(2));

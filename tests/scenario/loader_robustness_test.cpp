@@ -559,7 +559,9 @@ components:
       const std::string text = fill(f, v);
       LoadResult r;
       EXPECT_EQ(check_load(text, {}, 2, &r), "") << fields[f] << " = " << v;
-      if (r.scenario) EXPECT_EQ(check_values(*r.scenario), "") << fields[f] << " = " << v;
+      if (r.scenario) {
+        EXPECT_EQ(check_values(*r.scenario), "") << fields[f] << " = " << v;
+      }
     }
   }
 }
