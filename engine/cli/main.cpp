@@ -109,6 +109,15 @@ int run_command(const RunArgs& a) {
   // Drive in slices so that Ctrl-C and the progress line are noticed without touching the loop.
   const dsim::Time slice =
       std::max(dsim::Time::ms(1), dsim::Time::ns(sim.end_time().count_ns() / 1000));
+  // A half-written time series must not be left behind if the run fails.
+  struct RemoveTemporaryOnError {
+    std::filesystem::path path;
+    bool armed;
+    ~RemoveTemporaryOnError() {
+      std::error_code ec;
+      if (armed) std::filesystem::remove(path, ec);
+    }
+  } cleanup{out_dir / "timeseries.csv.tmp", !a.out_dir.empty()};
   while (sim.state() != dsim::Lifecycle::finished) {
     if (g_interrupted) {
       sim.stop();
@@ -149,6 +158,7 @@ int run_command(const RunArgs& a) {
               << dsim::format_number(static_cast<double>(summary.engine.peak_rss_bytes) / 1048576)
               << " MiB\n";
   }
+  cleanup.armed = false;
   if (!a.out_dir.empty()) {
     csv.close();
     std::error_code ec;

@@ -30,6 +30,7 @@ RunSummary summarize(const Simulation& sim) {
   const Time since = sim.measured_since();
   s.measured = (sim.now() - since).seconds();
   s.complete = sim.complete();
+  s.warmed_up = sim.warmup() == Time::zero() || sim.now() >= sim.warmup();
   const double span = s.measured > 0 ? s.measured : 1;
   for (const auto& c : sim.components()) {
     const StationMetrics& m = c->metrics();
@@ -133,11 +134,15 @@ uint64_t total(const std::vector<std::pair<std::string, uint64_t>>& v) {
 
 std::string format_summary_text(const RunSummary& s) {
   std::string out;
-  out += "scenario " + s.scenario + "  seed " + std::to_string(s.seed) + "  simulated " +
-         format_seconds(s.simulated) + (s.complete ? "" : " (stopped early)") + "  measured " +
-         format_seconds(s.measured) +
-         (s.warmup > 0 ? " after " + format_seconds(s.warmup) + " warm-up" : "") + "\n\n";
-  Table t({"component", "kind", "arrivals", "served", "dropped", "throughput", "mean", "p50", "p90",
+  out +=
+      "scenario " + s.scenario + "  seed " + std::to_string(s.seed) + "  simulated " +
+      format_seconds(s.simulated) + (s.complete ? "" : " (stopped early)") + "  measured " +
+      format_seconds(s.measured) +
+      (s.warmup > 0 ? (s.warmed_up ? " after " + format_seconds(s.warmup) + " warm-up"
+                                   : " (warm-up of " + format_seconds(s.warmup) + " not reached)")
+                    : "") +
+      "\n\n";
+  Table t({"component", "kind", "arrivals", "served", "lost", "throughput", "mean", "p50", "p90",
            "p99", "p99.9", "max", "util", "queue avg", "queue max"});
   for (const ComponentSummary& c : s.components) {
     const bool station = c.kind != "source" && c.kind != "sink";
@@ -163,12 +168,12 @@ std::string format_summary_text(const RunSummary& s) {
       out += "  " + c.name + ": failed " + reason + " " + std::to_string(n) + "\n";
     }
   }
-  Table w({"workload", "generated", "completed", "failed", "dropped", "throughput", "mean", "p50",
-           "p90", "p99", "p99.9", "max"});
+  Table w({"workload", "generated", "completed", "failed", "dropped", "dead-lettered", "throughput",
+           "mean", "p50", "p90", "p99", "p99.9", "max"});
   for (const WorkloadSummary& x : s.workloads) {
     const bool lat = x.latency.count > 0;
-    w.add({x.name, count(x.generated), count(x.completed), count(x.failed),
-           count(x.dropped + x.dead_lettered), format_rate(x.throughput), secs(x.latency.mean, lat),
+    w.add({x.name, count(x.generated), count(x.completed), count(x.failed), count(x.dropped),
+           count(x.dead_lettered), format_rate(x.throughput), secs(x.latency.mean, lat),
            secs(x.latency.p50, lat), secs(x.latency.p90, lat), secs(x.latency.p99, lat),
            secs(x.latency.p999, lat), secs(x.latency.max, lat)});
   }
@@ -206,6 +211,7 @@ std::string format_summary_json(const RunSummary& s, bool include_engine) {
   j.key("complete").value(s.complete);
   j.key("duration_s").value(s.duration);
   j.key("warmup_s").value(s.warmup);
+  j.key("warmed_up").value(s.warmed_up);
   j.key("simulated_s").value(s.simulated);
   j.key("measured_s").value(s.measured);
   j.key("components").begin_array();

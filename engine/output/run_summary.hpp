@@ -57,6 +57,7 @@ struct RunSummary {
   double simulated = 0;  // reached (less than duration if stopped early)
   double measured = 0;   // simulated - warm-up: the span all rates refer to
   bool complete = true;
+  bool warmed_up = true;  // false when the run stopped before its warm-up ended
   std::vector<ComponentSummary> components;
   std::vector<WorkloadSummary> workloads;
   Ledger ledger;
