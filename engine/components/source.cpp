@@ -210,9 +210,7 @@ void Source::schedule_next_arrival(Simulation& sim) {
 // or a schedule step) it is exact to drop it and draw afresh from the boundary at the new rate.
 Time Source::next_open_loop_arrival(Time now) {
   const ArrivalSpec& a = p_.arrivals;
-  auto exp_gap = [&](double rate) {
-    return Time::from_seconds(-std::log(arrival_rng_.uniform01_open_low()) / rate);
-  };
+  auto exp_gap = [&](double rate) { return Time::from_seconds(arrival_rng_.exponential() / rate); };
   switch (a.mode) {
     case ArrivalSpec::Mode::poisson:
       return a.rate > 0 ? now + exp_gap(a.rate) : Time::max();

@@ -127,7 +127,7 @@ double Distribution::sample_seconds(Rng& rng) const {
     case Kind::uniform:
       return a_ + (b_ - a_) * rng.uniform01();
     case Kind::exponential:
-      return -a_ * std::log(rng.uniform01_open_low());
+      return a_ * rng.exponential();
     case Kind::normal: {
       if (b_ == 0) return a_;
       // Truncation by rejection; with mean >= 0 at least half the draws are accepted.

@@ -1,5 +1,8 @@
 #include "core/random.hpp"
 
+#include <array>
+#include <cmath>
+
 namespace dsim {
 namespace {
 uint64_t splitmix64(uint64_t& x) {
@@ -46,6 +49,60 @@ uint64_t Rng::below(uint64_t n) {
     }
   }
   return static_cast<uint64_t>(m >> 64);
+}
+
+namespace {
+
+// Ziggurat tables for the exponential density, 256 layers (Marsaglia & Tsang, "The Ziggurat
+// Method for Generating Random Variables", J. Stat. Software 5(8), 2000). The candidate uses 53
+// random bits and the layer index 8 other bits of the same 64-bit word, so the two are
+// independent (the original reused the index bits in the value).
+struct ExponentialZiggurat {
+  static constexpr double kR = 7.697117470131487;       // start of the tail
+  static constexpr double kV = 3.949659822581572e-3;    // area of each layer
+  static constexpr double kScale = 9007199254740992.0;  // 2^53
+  std::array<uint64_t, 256> k{};                        // acceptance thresholds on the 53-bit value
+  std::array<double, 256> w{};                          // value scale per layer
+  std::array<double, 256> f{};                          // density at each layer's edge
+
+  ExponentialZiggurat() {
+    double de = kR, te = kR;
+    const double q = kV / std::exp(-de);
+    k[0] = static_cast<uint64_t>((de / q) * kScale);
+    k[1] = 0;
+    w[0] = q / kScale;
+    w[255] = de / kScale;
+    f[0] = 1.0;
+    f[255] = std::exp(-de);
+    for (int i = 254; i >= 1; --i) {
+      de = -std::log(kV / de + std::exp(-de));
+      k[i + 1] = static_cast<uint64_t>((de / te) * kScale);
+      te = de;
+      f[i] = std::exp(-de);
+      w[i] = de / kScale;
+    }
+  }
+};
+
+const ExponentialZiggurat& ziggurat() {
+  static const ExponentialZiggurat z;
+  return z;
+}
+
+}  // namespace
+
+double Rng::exponential() {
+  const ExponentialZiggurat& z = ziggurat();
+  for (;;) {
+    const uint64_t bits = next_u64();
+    const size_t i = bits & 0xff;
+    const uint64_t j = bits >> 11;                           // 53 bits
+    if (j < z.k[i]) return static_cast<double>(j) * z.w[i];  // inside the layer's rectangle
+    if (i == 0) return ExponentialZiggurat::kR - std::log(uniform01_open_low());  // the tail
+    const double x = static_cast<double>(j) * z.w[i];
+    // The wedge between the rectangle and the curve: accept under the density.
+    if (z.f[i] + uniform01() * (z.f[i - 1] - z.f[i]) < std::exp(-x)) return x;
+  }
 }
 
 }  // namespace dsim
