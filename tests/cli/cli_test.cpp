@@ -12,6 +12,8 @@
 #include <sstream>
 #include <string>
 
+#include "scenario/loader.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -85,9 +87,13 @@ TEST(Cli, JsonSummaryCarriesEngineFigures) {
 
 TEST(Cli, OutWritesSummaryAndTimeseriesThatAreByteIdenticalAcrossRuns) {
   const fs::path a = temp_dir("a"), b = temp_dir("b"), c = temp_dir("c");
-  ASSERT_EQ(run("run " + kMm1 + " --duration 20m -q --out " + a.string()).exit_code, 0);
-  ASSERT_EQ(run("run " + kMm1 + " --duration 20m -q --out " + b.string()).exit_code, 0);
-  ASSERT_EQ(run("run " + kMm1 + " --duration 20m -q --seed 43 --out " + c.string()).exit_code, 0);
+  ASSERT_EQ(run("run " + kMm1 + " --duration 20m --set window=1s -q --out " + a.string()).exit_code,
+            0);
+  ASSERT_EQ(run("run " + kMm1 + " --duration 20m --set window=1s -q --out " + b.string()).exit_code,
+            0);
+  ASSERT_EQ(run("run " + kMm1 + " --duration 20m --set window=1s -q --seed 43 --out " + c.string())
+                .exit_code,
+            0);
   ASSERT_TRUE(fs::exists(a / "summary.json"));
   ASSERT_TRUE(fs::exists(a / "timeseries.csv"));
   EXPECT_FALSE(fs::exists(a / "timeseries.csv.tmp"));
@@ -152,8 +158,13 @@ class BundledScenario : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(BundledScenario, RunsBalancesAndIsDeterministic) {
   const std::string file = GetParam();
-  // Long scenarios (the speed benchmark) are cut to a few simulated hours here.
-  const std::string shorten = file.find("/bench/") != std::string::npos ? " --duration 2h" : "";
+  // Scenarios longer than a simulated day (the benchmark, the long-run M/M/1) are cut to one day
+  // here, so the suite stays quick under the sanitizers too; the analytic tests run them whole.
+  const dsim::LoadResult loaded = dsim::load_scenario_file(file);
+  ASSERT_TRUE(loaded.scenario) << loaded.diagnostics.to_string();
+  const bool long_run = loaded.scenario->duration > dsim::Time::s(86400) &&
+                        loaded.scenario->warmup < dsim::Time::s(86400);
+  const std::string shorten = long_run ? " --duration 1d" : "";
   const Result a = run("run " + file + shorten + " --json -q");
   const Result b = run("run " + file + shorten + " --json -q");
   ASSERT_EQ(a.exit_code, 0) << a.out;
