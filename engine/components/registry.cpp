@@ -20,7 +20,9 @@ const std::vector<ComponentKind>& component_kinds() {
   static const std::vector<ComponentKind> kinds = {
       {"source", "Generates requests, open loop (a rate) or closed loop (users with think time).",
        true, make_params<SourceParams>, create<Source>},
-      {"service", "c parallel workers with a bounded waiting room and a service-time distribution.",
+      {"service",
+       "c parallel workers with a bounded waiting room; each worker spends a service time on a "
+       "request or runs a handler of steps (compute, calls, publishes, fan-outs, branches).",
        false, make_params<ServiceParams>, create<Service>},
       {"sink", "Where requests complete.", false, make_params<SinkParams>, create<Sink>},
   };

@@ -1,10 +1,16 @@
 // service: c parallel workers in front of a bounded waiting room.
 //
-// A request that finds a free worker starts at once; otherwise it waits (FIFO, LIFO or by
-// priority); when the waiting room is full it is dropped with reason queue_full. After its service
-// time the request moves on along `next` or, with no next, completes here.
+// A call that finds a free worker starts at once; otherwise it waits (FIFO, LIFO or by priority);
+// when the waiting room is full it is refused with reason queue_full. A worker then either
+// spends `service_time` on it (the simple form, a queueing station) or runs the `handler`'s steps
+// (compute, synchronous calls, publishes, fan-outs, branches), holding the worker throughout -
+// which is how a slow dependency exhausts its callers' workers. Afterwards the call moves on
+// along `next` or, with no next, is answered here. Work whose caller has already given up (a
+// propagated deadline) is dropped with deadline_exceeded instead of started.
 #pragma once
 
+#include "components/handler.hpp"
+#include "components/outbound.hpp"
 #include "components/route.hpp"
 #include "components/wait_queue.hpp"
 #include "core/component.hpp"
@@ -17,34 +23,66 @@ struct ServiceParams : ParamsOf<ServiceParams> {
   int64_t queue_capacity = INT64_MAX;  // unbounded
   int discipline = 0;                  // index into kDisciplineNames
   Distribution service_time;
+  ParamList<StepSpec> handler;
   RouteSpec next;
-  bool shed_expired = false;
 
   static constexpr const char* kDisciplineNames[] = {"fifo", "lifo", "priority", nullptr};
   void describe(ParamVisitor& v) override;
+  std::string check(const std::vector<std::string>& given) override;
 };
 
-class Service final : public Component {
+class Service final : public Component, public CallOwner {
  public:
   Service(const std::string& name, std::unique_ptr<ComponentParams> params);
   void start(Simulation& sim) override;
-  void accept(Simulation& sim, RequestHandle h) override;
+  void accept(Simulation& sim, CallHandle h) override;
   void on_event(Simulation& sim, const Event& e) override;
+  void on_reply(Simulation& sim, CallHandle h, const Reply& r) override;
+  void on_call_done(Simulation& sim, uint64_t token, const Reply& reply) override;
   void on_params_changed(Simulation& sim, const std::string& param) override;
 
   const ServiceParams& config() const { return p_; }
+  const Outbound& outbound() const { return out_; }
 
  private:
-  void begin_service(Simulation& sim, RequestHandle h);
+  enum EventKind : uint32_t { kServed = 0, kStepDone = 1 };
+  // One call being handled by the handler program, on one worker.
+  struct Task {
+    CallHandle call = 0;
+    uint32_t pc = 0;
+    uint32_t serial = 0;
+    uint32_t pending = 0;  // answers still awaited for the current step
+    uint32_t successes = 0, failures = 0;
+    Reason failure = Reason::none;
+    bool degraded = false;
+    bool running = false;  // inside advance(): answers arriving now are only recorded
+    bool live = false;
+    std::vector<uint64_t> exchanges;  // parallel: ids, to abandon the rest
+  };
+
+  void begin_service(Simulation& sim, CallHandle h);
   void pull_from_queue(Simulation& sim);
   void update_capacity(Simulation& sim);
+  void advance(Simulation& sim, uint32_t slot);
+  // Step results: true when the step is over (the program counter has moved or the task ended).
+  bool step_settled(Simulation& sim, uint32_t slot);
+  void end_task(Simulation& sim, uint32_t slot, Reason reason);
+  void release_worker(Simulation& sim);
+  void respond(Simulation& sim, CallHandle h, Reason reason, bool degraded);
+  bool expired(Simulation& sim, CallHandle h);
 
   ServiceParams& p_;
   WaitQueue waiting_;
   Router router_;
+  Outbound out_{*this, *this};
+  std::vector<Instruction> program_;
+  std::vector<Task> tasks_;
+  std::vector<uint32_t> free_tasks_;
   Rng service_rng_;
   Rng routing_rng_;
+  Rng branch_rng_;
   int64_t busy_ = 0;
+  bool pulling_ = false;  // pull_from_queue is on the stack: nested task ends leave it the work
 };
 
 }  // namespace dsim

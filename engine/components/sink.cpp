@@ -4,9 +4,9 @@
 
 namespace dsim {
 
-void Sink::accept(Simulation& sim, RequestHandle h) {
+void Sink::accept(Simulation& sim, CallHandle h) {
   metrics().on_pass_through();
-  sim.finish(h, Outcome::completed, Reason::none, *this);
+  sim.reply(h, Reply::success());
 }
 
 }  // namespace dsim

@@ -1,5 +1,5 @@
-// sink: where requests complete. It counts what reaches it; end-to-end latency is reported per
-// workload by the simulation. Requests pass through it in zero time (L = W = 0).
+// sink: answers every call at once with success. It counts what reaches it; end-to-end latency is
+// reported per workload by the simulation. Calls pass through it in zero time (L = W = 0).
 #pragma once
 
 #include "core/component.hpp"
@@ -15,7 +15,7 @@ class Sink final : public Component {
  public:
   Sink(const std::string& name, std::unique_ptr<ComponentParams> params)
       : Component(name, "sink", std::move(params)) {}
-  void accept(Simulation& sim, RequestHandle h) override;
+  void accept(Simulation& sim, CallHandle h) override;
 };
 
 }  // namespace dsim

@@ -28,10 +28,11 @@ void SourceParams::describe(ParamVisitor& v) {
            "Priority of generated requests (higher first under the priority "
            "discipline)."},
           priority, -32768, 32767);
-  v.duration({"timeout", "duration",
-              "Deadline relative to creation; 0 for none. Services with shed_expired drop "
-              "requests past it."},
-             timeout);
+  call.describe(v);
+  v.flag({"idempotency_keys", "bool",
+          "Give each request a unique idempotency key (kept by its retries and by the messages "
+          "it publishes), so that components with an idempotency store can recognise repeats."},
+         idempotency_keys);
   v.count({"max_requests", "count", "Stop generating after this many requests (`unbounded`)."},
           max_requests, 0, INT64_MAX);
 }
@@ -81,12 +82,15 @@ double KeySampler::probability(uint64_t key) const {
 Source::Source(const std::string& name, std::unique_ptr<ComponentParams> params)
     : Component(name, "source", std::move(params)),
       p_(static_cast<SourceParams&>(this->params())),
-      key_sampler_(p_.keys) {}
+      key_sampler_(p_.keys) {
+  out_.add_site(p_.call, p_.target.index, 0, "target");
+}
 
 void Source::start(Simulation& sim) {
   workload_ = sim.add_workload(p_.workload.empty() ? name() : p_.workload);
   arrival_rng_ = sim.make_rng(*this, "arrivals");
   key_rng_ = sim.make_rng(*this, "keys");
+  out_.start(sim);
   if (p_.arrivals.mode == ArrivalSpec::Mode::closed_loop) {
     wake_idle_users(sim);
   } else {
@@ -111,9 +115,9 @@ bool Source::user_active(size_t u) const {
          u < static_cast<size_t>(p_.arrivals.users);
 }
 
-void Source::accept(Simulation& sim, RequestHandle h) {
-  // The topology check rejects routes into a source; reaching here is an engine bug.
-  sim.finish(h, Outcome::failed, Reason::none, *this);
+void Source::accept(Simulation& sim, CallHandle h) {
+  // The topology check rejects calls into a source; reaching here is an engine bug.
+  sim.reply(h, Reply::failure(Reason::unavailable));
 }
 
 void Source::emit(Simulation& sim, uint32_t client) {
@@ -122,13 +126,29 @@ void Source::emit(Simulation& sim, uint32_t client) {
   r.client = client;
   r.key = key_sampler_.next(key_rng_);
   r.priority = static_cast<int16_t>(p_.priority);
-  if (p_.timeout > Time::zero()) r.deadline = r.created + p_.timeout;
+  if (p_.idempotency_keys) r.idempotency_key = r.id;
   ++generated_;
   metrics().on_pass_through();
-  sim.send(h, p_.target.index);
+  out_.call(sim, 0, h, Time::max(), h);
+}
+
+// The client's final answer ends the request: success (possibly degraded by a fallback), or the
+// reason of the last failed attempt.
+void Source::on_call_done(Simulation& sim, uint64_t token, const Reply& reply) {
+  const auto h = static_cast<RequestHandle>(token);
+  sim.finish(h, outcome_of(reply.reason), reply.reason,
+             reply.origin == kNoComponent ? index() : reply.origin);
+}
+
+void Source::on_reply(Simulation& sim, CallHandle h, const Reply& r) {
+  out_.on_reply(sim, h, r);
 }
 
 void Source::on_event(Simulation& sim, const Event& e) {
+  if (out_.owns(e)) {
+    out_.on_event(sim, e);
+    return;
+  }
   if (e.kind == kArrival) {
     if (e.payload != generation_) return;  // superseded by a live change
     if (generated_ >= static_cast<uint64_t>(p_.max_requests)) return;

@@ -3,12 +3,14 @@
 // Open loop (arrivals keep coming whatever happens downstream): poisson, constant, on_off bursts,
 // or a Poisson rate schedule that changes over time. Closed loop: N users, each sending one
 // request, waiting for it to end (however it ends), thinking, and sending the next.
-// Each request gets a key (uniform or Zipf over K keys), a workload name, a priority and an
-// optional deadline.
+// Each request gets a key (uniform or Zipf over K keys), a workload name, a priority and optionally
+// an idempotency key. The source is the client: it calls its target under a CallPolicy (timeout,
+// retries with backoff, breaker...) and the request ends with the client's final answer.
 #pragma once
 
 #include <vector>
 
+#include "components/outbound.hpp"
 #include "core/component.hpp"
 #include "core/distribution.hpp"
 #include "core/params.hpp"
@@ -43,7 +45,8 @@ struct SourceParams : ParamsOf<SourceParams> {
   std::string workload;  // empty: the source's own name
   KeySpec keys;
   int64_t priority = 0;
-  Time timeout = Time::zero();  // zero: no deadline
+  CallPolicy call;  // how the client calls `target`: timeout, retries...
+  bool idempotency_keys = false;
   int64_t max_requests = INT64_MAX;
   void describe(ParamVisitor& v) override;
 };
@@ -60,11 +63,13 @@ class KeySampler {
   std::vector<double> cumulative_;  // zipf only
 };
 
-class Source final : public Component {
+class Source final : public Component, public CallOwner {
  public:
   Source(const std::string& name, std::unique_ptr<ComponentParams> params);
   void start(Simulation& sim) override;
-  void accept(Simulation& sim, RequestHandle h) override;
+  void accept(Simulation& sim, CallHandle h) override;
+  void on_reply(Simulation& sim, CallHandle h, const Reply& r) override;
+  void on_call_done(Simulation& sim, uint64_t token, const Reply& reply) override;
   void on_event(Simulation& sim, const Event& e) override;
   void on_request_finished(Simulation& sim, const Request& r, Outcome o) override;
   void on_params_changed(Simulation& sim, const std::string& param) override;
@@ -83,6 +88,7 @@ class Source final : public Component {
   bool user_active(size_t u) const;
 
   SourceParams& p_;
+  Outbound out_{*this, *this};
   uint32_t workload_ = 0;
   KeySampler key_sampler_;
   Rng arrival_rng_;

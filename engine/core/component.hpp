@@ -1,14 +1,17 @@
 // The base of every component kind (source, service, sink, and the backend library to come).
 //
-// A component reacts to two things: a request handed to it by another component (accept) and an
-// event it scheduled for itself earlier (on_event). It owns its typed parameters and its
-// StationMetrics. It reaches the rest of the world only through the Simulation it is given.
+// A component reacts to calls made to it (accept), to the replies to calls it made (on_reply) and
+// to events it scheduled for itself earlier (on_event). Every accepted call must eventually be
+// answered with Simulation::reply or passed on with Simulation::forward. A component owns its
+// typed parameters and its StationMetrics and reaches the rest of the world only through the
+// Simulation it is given.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "core/call.hpp"
 #include "core/event_queue.hpp"
 #include "core/params.hpp"
 #include "core/request.hpp"
@@ -32,8 +35,10 @@ class Component {
 
   // Called once when the simulation starts: schedule the first events here.
   virtual void start(Simulation&) {}
-  // A request arrives from another component (or from this component's own generator).
-  virtual void accept(Simulation& sim, RequestHandle request) = 0;
+  // A call arrives; this component now holds it.
+  virtual void accept(Simulation& sim, CallHandle call) = 0;
+  // The answer to a call this component made (the call is released when this returns).
+  virtual void on_reply(Simulation&, CallHandle, const Reply&) {}
   // An event this component scheduled through Simulation::schedule.
   virtual void on_event(Simulation&, const Event&) {}
   // A request this component generated has finished, wherever that happened (closed loops).

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/distribution.hpp"
@@ -23,10 +24,66 @@ struct ArrivalSpec;
 struct KeySpec;
 
 // A reference to another component by name; resolved to an index when the topology is built.
+// `op` names an operation at the target (a database's query class, a cache's get or set...); the
+// topology check resolves it to op_index against the target kind's operations.
 struct TargetRef {
   std::string name;
   Location where;
   uint32_t index = UINT32_MAX;
+  std::string op;
+  uint16_t op_index = 0;
+};
+
+class ParamVisitor;
+
+// A nested block of parameters (a YAML map inside a component's map, e.g. a call's `retry:`),
+// declared like a component's own parameters. `check` may reject combinations that single
+// fields cannot (returns a message, or "" when fine); the loader reports it at the block.
+struct ParamGroup {
+  virtual ~ParamGroup() = default;
+  virtual void describe(ParamVisitor& v) = 0;
+  virtual std::string check() { return {}; }
+  // A block shared by many kinds (a retry policy...) is documented once, under this title, and
+  // referred to from each kind; nullptr documents the block's fields inline.
+  virtual const char* shared_doc_title() const { return nullptr; }
+  virtual std::unique_ptr<ParamGroup> fresh() const { return nullptr; }  // for shared docs
+  bool present = false;            // the block was given (set by the loader)
+  std::vector<std::string> given;  // its keys that were given (set by the loader)
+  bool has(std::string_view key) const {
+    for (const std::string& g : given) {
+      if (g == key) return true;
+    }
+    return false;
+  }
+};
+
+// A list of nested blocks (a YAML sequence of maps, e.g. a handler's steps).
+struct ParamListBase {
+  virtual ~ParamListBase() = default;
+  virtual size_t size() const = 0;
+  virtual ParamGroup& at(size_t i) = 0;
+  virtual ParamGroup& add() = 0;
+  virtual void clear() = 0;
+  // A fresh element, for documentation (describes the element type's fields and defaults).
+  virtual std::unique_ptr<ParamGroup> prototype() const = 0;
+  // Names the element type in documentation, so that recursive lists are described once.
+  virtual const char* element_name() const = 0;
+};
+
+template <class T>
+struct ParamList : ParamListBase {
+  std::vector<T> items;
+  size_t size() const override { return items.size(); }
+  ParamGroup& at(size_t i) override { return items[i]; }
+  ParamGroup& add() override { return items.emplace_back(); }
+  void clear() override { items.clear(); }
+  std::unique_ptr<ParamGroup> prototype() const override { return std::make_unique<T>(); }
+  const char* element_name() const override { return T::kElementName; }
+  auto begin() const { return items.begin(); }
+  auto end() const { return items.end(); }
+  auto begin() { return items.begin(); }
+  auto end() { return items.end(); }
+  bool empty() const { return items.empty(); }
 };
 
 struct ParamInfo {
@@ -53,12 +110,23 @@ class ParamVisitor {
   virtual void route(const ParamInfo& info, RouteSpec& value) = 0;
   virtual void arrivals(const ParamInfo& info, ArrivalSpec& value) = 0;
   virtual void keys(const ParamInfo& info, KeySpec& value) = 0;
+  // A nested block of parameters; visitors that do not care about nesting may ignore it, but the
+  // loader, the reference and the topology check all descend into it.
+  virtual void group(const ParamInfo& info, ParamGroup& value) = 0;
+  // A list of nested blocks.
+  virtual void list(const ParamInfo& info, ParamListBase& value) = 0;
 };
 
 // Base of every kind's parameter struct.
 struct ComponentParams {
   virtual ~ComponentParams() = default;
   virtual void describe(ParamVisitor& v) = 0;
+  // Combinations single fields cannot express ("service_time or handler"); "" when fine. Sees
+  // which keys were given.
+  virtual std::string check(const std::vector<std::string>& /*given*/) { return {}; }
+  // Names of the operations callers may ask for with `op:` (index = op_index); the first is the
+  // default. Empty: the kind has no named operations.
+  virtual std::vector<std::string> operations() const { return {}; }
   virtual std::unique_ptr<ComponentParams> clone() const = 0;
 };
 

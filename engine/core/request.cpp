@@ -26,14 +26,63 @@ const char* to_string(Reason r) {
       return "queue_full";
     case Reason::deadline_exceeded:
       return "deadline_exceeded";
+    case Reason::timeout:
+      return "timeout";
+    case Reason::error:
+      return "error";
+    case Reason::rate_limited:
+      return "rate_limited";
+    case Reason::quota_exceeded:
+      return "quota_exceeded";
+    case Reason::circuit_open:
+      return "circuit_open";
+    case Reason::bulkhead_full:
+      return "bulkhead_full";
+    case Reason::pool_exhausted:
+      return "pool_exhausted";
+    case Reason::pool_timeout:
+      return "pool_timeout";
+    case Reason::lock_timeout:
+      return "lock_timeout";
+    case Reason::unavailable:
+      return "unavailable";
+    case Reason::disk_full:
+      return "disk_full";
+    case Reason::max_receives:
+      return "max_receives";
+    case Reason::expired:
+      return "expired";
     case Reason::kCount:
       break;
   }
   return "?";
 }
 
-uint64_t RequestPool::count_live_by_scan() const {
-  return static_cast<uint64_t>(std::count(live_flags_.begin(), live_flags_.end(), 1));
+Outcome outcome_of(Reason r) {
+  switch (r) {
+    case Reason::none:
+      return Outcome::completed;
+    case Reason::queue_full:
+    case Reason::deadline_exceeded:
+    case Reason::rate_limited:
+    case Reason::quota_exceeded:
+    case Reason::circuit_open:
+    case Reason::bulkhead_full:
+    case Reason::pool_exhausted:
+    case Reason::unavailable:
+    case Reason::expired:
+      return Outcome::dropped;
+    case Reason::max_receives:
+      return Outcome::dead_lettered;
+    default:
+      return Outcome::failed;
+  }
+}
+
+uint64_t RequestPool::count_unfinished_by_scan() const {
+  uint64_t n = 0;
+  for (size_t i = 0; i < slots_.size(); ++i) n += live_flags_[i] && !slots_[i].finished;
+  return n;
 }
 
 }  // namespace dsim

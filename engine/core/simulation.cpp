@@ -283,17 +283,18 @@ RequestHandle Simulation::create_request(const Component& source, uint32_t workl
   r = Request{};
   r.id = next_request_id_++;
   r.created = now_;
-  r.hop_arrival = now_;
   r.workload = workload;
   r.source = source.index();
+  r.refs = 1;  // its own life, released by finish()
   ++ledger_.generated;
   if (warmed_up_) ++workloads_[workload].generated;
   return h;
 }
 
-void Simulation::finish(RequestHandle h, Outcome outcome, Reason reason, const Component& at) {
-  assert(requests_.is_live(h));
-  const Request& r = requests_[h];
+void Simulation::finish(RequestHandle h, Outcome outcome, Reason reason, uint32_t at) {
+  assert(requests_.is_live(h) && !requests_[h].finished);
+  Request& r = requests_[h];
+  r.finished = true;
   switch (outcome) {
     case Outcome::completed:
       ++ledger_.completed;
@@ -328,8 +329,7 @@ void Simulation::finish(RequestHandle h, Outcome outcome, Reason reason, const C
         break;
     }
   }
-  for (Observer* o : request_observers_)
-    o->on_request_finished(*this, r, outcome, reason, at.index());
+  for (Observer* o : request_observers_) o->on_request_finished(*this, r, outcome, reason, at);
   // Release before telling the source: a closed-loop client may create its next request at once.
   const Request copy = r;
   requests_.release(h);
@@ -367,7 +367,7 @@ const Component* Simulation::find(std::string_view name) const {
 
 Ledger Simulation::ledger() const {
   Ledger l = ledger_;
-  l.in_flight = requests_.count_live_by_scan();
+  l.in_flight = requests_.count_unfinished_by_scan();
   return l;
 }
 

@@ -5,8 +5,8 @@
 // parameter changes), and the read-only door (observers, metrics, the conservation ledger).
 //
 // The loop is deliberately small: pop the earliest event (time, then insertion order), set now,
-// hand it to its component. Components hand requests to each other directly (zero-latency links;
-// network delays will be events like any other).
+// hand it to its component. Components call each other directly (zero-latency links; network
+// delays will be events like any other), and replies travel back the same way.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/call.hpp"
 #include "core/component.hpp"
 #include "core/event_queue.hpp"
 #include "core/histogram.hpp"
@@ -92,13 +93,54 @@ class Simulation {
   RequestHandle create_request(const Component& source, uint32_t workload);
   Request& request(RequestHandle h) { return requests_[h]; }
   const Request& request(RequestHandle h) const { return requests_[h]; }
-  // Hands a request to another component; it arrives now.
-  void send(RequestHandle h, uint32_t to_component) {
-    requests_[h].hop_arrival = now_;
-    components_[to_component]->accept(*this, h);
+  // The request's life ends here; `at` is the component where it ended. Calls still working on
+  // it (orphans of a timeout) keep its slot until they are answered.
+  void finish(RequestHandle h, Outcome outcome, Reason reason, const Component& at) {
+    finish(h, outcome, reason, at.index());
   }
-  // The request's life ends here; `at` is the component where it ended.
-  void finish(RequestHandle h, Outcome outcome, Reason reason, const Component& at);
+  void finish(RequestHandle h, Outcome outcome, Reason reason, uint32_t at);
+
+  // Calls. A caller opens a call (recording the handle where its reply handler will look for
+  // it) and then delivers it; the callee may answer at once, inside deliver().
+  CallHandle open_call(const Component& caller, uint32_t callee, RequestHandle request,
+                       uint64_t token) {
+    const CallHandle h = calls_.acquire();
+    Call& c = calls_[h];
+    c.request = request;
+    c.caller = caller.index();
+    c.callee = callee;
+    c.token = token;
+    requests_.retain(request);
+    return h;
+  }
+  void deliver(CallHandle h) {
+    Call& c = calls_[h];
+    c.received = now_;
+    components_[c.callee]->accept(*this, h);
+  }
+  // Passes a call on to another component, which will answer the original caller.
+  void forward(CallHandle h, uint32_t to_component) {
+    calls_[h].callee = to_component;
+    deliver(h);
+  }
+  // Answers a call: the caller (if still waiting) gets the reply, then the call is released.
+  void reply(CallHandle h, Reply r) {
+    const uint32_t caller = calls_[h].caller;
+    if (r.origin == kNoComponent) r.origin = calls_[h].callee;
+    if (caller != kNoComponent) components_[caller]->on_reply(*this, h, r);
+    const RequestHandle req = calls_[h].request;
+    calls_.release(h);
+    requests_.release(req);
+  }
+  // Keeps a request's slot while something other than a call refers to it (a retry timer).
+  void retain_request(RequestHandle h) { requests_.retain(h); }
+  void release_request(RequestHandle h) { requests_.release(h); }
+  // The caller stops waiting; the callee carries on, and its answer will reach nobody.
+  void abandon(CallHandle h) { calls_[h].caller = kNoComponent; }
+  Call& call(CallHandle h) { return calls_[h]; }
+  const Call& call(CallHandle h) const { return calls_[h]; }
+  const CallPool& calls() const { return calls_; }
+  const RequestPool& requests() const { return requests_; }
   uint32_t add_workload(const std::string& name);  // returns the existing index for a known name
 
   // --- Control door ----------------------------------------------------------------------
@@ -160,6 +202,7 @@ class Simulation {
 
   EventQueue queue_;
   RequestPool requests_;
+  CallPool calls_;
   std::vector<std::unique_ptr<Component>> components_;
   std::vector<WorkloadStats> workloads_;
   Ledger ledger_;

@@ -1,8 +1,45 @@
 #include "core/station_metrics.hpp"
 
+#include <iterator>
 #include <numeric>
 
 namespace dsim {
+
+const char* to_string(Counter c) {
+  static constexpr const char* kNames[] = {"calls",
+                                           "retries",
+                                           "timeouts",
+                                           "retry_budget_denied",
+                                           "breaker_opened",
+                                           "breaker_half_opened",
+                                           "breaker_closed",
+                                           "breaker_rejected",
+                                           "bulkhead_rejected",
+                                           "degraded",
+                                           "rate_limited",
+                                           "redeliveries",
+                                           "dead_lettered",
+                                           "duplicates",
+                                           "duplicates_suppressed",
+                                           "cache_hits",
+                                           "cache_misses",
+                                           "cache_evictions",
+                                           "coalesced",
+                                           "stale_reads",
+                                           "failovers",
+                                           "health_ejections",
+                                           "health_restorations"};
+  static_assert(std::size(kNames) == kCounterCount);
+  return kNames[static_cast<int>(c)];
+}
+
+const char* to_string(Gauge g) {
+  static constexpr const char* kNames[] = {
+      "outstanding_calls",  "dlq_depth",       "consumers",        "breaker_state",
+      "replication_lag_ms", "disk_used_bytes", "memory_used_bytes"};
+  static_assert(std::size(kNames) == kGaugeCount);
+  return kNames[static_cast<int>(g)];
+}
 
 uint64_t OutcomeCounters::total_failed() const {
   return std::accumulate(failed.begin(), failed.end(), uint64_t{0});
@@ -24,6 +61,8 @@ void StationMetrics::reset(Time now) {
   busy_.reset(now);
   capacity_.reset(now);
   in_system_.reset(now);
+  counters_.fill(0);
+  for (TimeWeightedLevel& g : gauges_) g.reset(now);
 }
 
 void StationMetrics::reset_window(Time now) {
@@ -35,6 +74,8 @@ void StationMetrics::reset_window(Time now) {
   busy_.reset_window(now);
   capacity_.reset_window(now);
   in_system_.reset_window(now);
+  window_counters_.fill(0);
+  for (TimeWeightedLevel& g : gauges_) g.reset_window(now);
 }
 
 }  // namespace dsim

@@ -69,6 +69,51 @@ class TimeWeightedLevel {
   int64_t window_max_ = 0;
 };
 
+// Events that only some kinds produce, counted per component and per window. One enum (like
+// Reason) keeps them flat arrays on the hot path; outputs show the ones a component used.
+enum class Counter : uint8_t {
+  calls,                  // logical calls this component made (before retries)
+  retries,                // extra attempts after a failed one
+  timeouts,               // attempts this component stopped waiting for
+  retry_budget_denied,    // retries the retry budget refused
+  breaker_opened,         // circuit breaker: closed or half-open -> open
+  breaker_half_opened,    // open -> half-open
+  breaker_closed,         // half-open -> closed
+  breaker_rejected,       // attempts refused by an open breaker
+  bulkhead_rejected,      // attempts refused by a full bulkhead
+  degraded,               // answers served by a fallback
+  rate_limited,           // requests this component refused with a 429
+  redeliveries,           // messages delivered again after a visibility timeout or failure
+  dead_lettered,          // messages moved to a dead-letter queue
+  duplicates,             // side effects executed again for an already processed key
+  duplicates_suppressed,  // repeated keys recognised and not executed again
+  cache_hits,
+  cache_misses,
+  cache_evictions,
+  coalesced,         // misses that waited for a fill already in progress
+  stale_reads,       // reads from a replica behind the primary for the key
+  failovers,         // primary database failovers
+  health_ejections,  // backends taken out by failed health checks
+  health_restorations,
+  kCount
+};
+inline constexpr int kCounterCount = static_cast<int>(Counter::kCount);
+const char* to_string(Counter c);
+
+// Levels that only some kinds have, integrated over time like the queue length.
+enum class Gauge : uint8_t {
+  outstanding_calls,   // calls made by this component still awaiting an answer
+  dlq_depth,           // messages in the dead-letter queue
+  consumers,           // consumer workers (autoscaling)
+  breaker_state,       // 0 closed, 1 open, 2 half-open (of the component's first breaker)
+  replication_lag_ms,  // replica behind primary (sampled at each write)
+  disk_used_bytes,
+  memory_used_bytes,
+  kCount
+};
+inline constexpr int kGaugeCount = static_cast<int>(Gauge::kCount);
+const char* to_string(Gauge g);
+
 struct OutcomeCounters {
   uint64_t completed = 0;
   std::array<uint64_t, kReasonCount> failed{};
@@ -120,6 +165,21 @@ class StationMetrics {
   // Requests counted "here" that never entered (rejected at the door) are arrivals and losses;
   // use on_arrival + on_lost so that L = lambda * W stays exact.
 
+  void count(Counter c, uint64_t n = 1) {
+    counters_[static_cast<int>(c)] += n;
+    window_counters_[static_cast<int>(c)] += n;
+  }
+  uint64_t counter(Counter c) const { return counters_[static_cast<int>(c)]; }
+  uint64_t window_counter(Counter c) const { return window_counters_[static_cast<int>(c)]; }
+  const std::array<uint64_t, kCounterCount>& counters() const { return counters_; }
+  const std::array<uint64_t, kCounterCount>& window_counters() const { return window_counters_; }
+  TimeWeightedLevel& gauge(Gauge g) {
+    used_gauges_ |= 1u << static_cast<int>(g);
+    return gauges_[static_cast<int>(g)];
+  }
+  const TimeWeightedLevel& gauge(Gauge g) const { return gauges_[static_cast<int>(g)]; }
+  bool uses(Gauge g) const { return used_gauges_ & (1u << static_cast<int>(g)); }
+
   void reset(Time now);  // end of warm-up: start counting afresh, keep the levels
   void reset_window(Time now);
 
@@ -162,6 +222,11 @@ class StationMetrics {
   uint64_t window_served_ = 0;
   uint64_t window_lost_ = 0;
   LatencyHistogram window_latency_;
+
+  std::array<uint64_t, kCounterCount> counters_{};
+  std::array<uint64_t, kCounterCount> window_counters_{};
+  std::array<TimeWeightedLevel, kGaugeCount> gauges_{};
+  uint32_t used_gauges_ = 0;
 };
 
 }  // namespace dsim

@@ -649,6 +649,15 @@ std::optional<RouteSpec> Loader::route(const YAML::Node& n, const std::string& w
 // ---------------------------------------------------------------------------------------------
 // 4. Reading a component's parameters: a ParamVisitor over its YAML map
 
+std::vector<std::string> map_keys(const YAML::Node& n) {
+  std::vector<std::string> keys;
+  if (!n.IsMap()) return keys;
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    if (it->first.IsScalar()) keys.push_back(it->first.Scalar());
+  }
+  return keys;
+}
+
 class YamlParamReader final : public ParamVisitor {
  public:
   // `only` restricts reading to one parameter (the live API); `context` prefixes messages.
@@ -705,6 +714,35 @@ class YamlParamReader final : public ParamVisitor {
   void keys(const ParamInfo& i, KeySpec& v) override {
     if (auto n = node(i)) assign(v, l_.keys(*n, name(i)));
   }
+  void group(const ParamInfo& i, ParamGroup& v) override {
+    if (auto n = node(i)) read_group(*n, name(i), v);
+  }
+  void list(const ParamInfo& i, ParamListBase& v) override {
+    auto n = node(i);
+    if (!n) return;
+    if (!n->IsSequence()) {
+      l_.error(*n, name(i) + ": expected a list, got " + got(*n));
+      return;
+    }
+    v.clear();
+    for (size_t k = 0; k < n->size(); ++k) {
+      read_group((*n)[k], name(i) + "[" + std::to_string(k) + "]", v.add());
+    }
+  }
+
+  // Reads one nested block: its own fields, unknown keys, then the block's own consistency check.
+  void read_group(const YAML::Node& n, const std::string& what, ParamGroup& g) {
+    if (!n.IsMap()) {
+      l_.error(n, what + ": expected a map, got " + got(n));
+      return;
+    }
+    YamlParamReader inner(l_, n, what, nullptr, false);
+    g.describe(inner);
+    l_.check_map(n, what, inner.known());
+    g.present = true;
+    g.given = map_keys(n);
+    if (const std::string problem = g.check(); !problem.empty()) l_.error(n, what + ": " + problem);
+  }
 
   const std::vector<std::string>& known() const { return known_; }
   bool found_only() const { return found_only_; }
@@ -760,15 +798,6 @@ std::vector<std::string> kind_names() {
   std::vector<std::string> names;
   for (const ComponentKind& k : component_kinds()) names.emplace_back(k.name);
   return names;
-}
-
-std::vector<std::string> map_keys(const YAML::Node& n) {
-  std::vector<std::string> keys;
-  if (!n.IsMap()) return keys;
-  for (auto it = n.begin(); it != n.end(); ++it) {
-    if (it->first.IsScalar()) keys.push_back(it->first.Scalar());
-  }
-  return keys;
 }
 
 // Applies --set overrides to the YAML tree before it is read, remembering which nodes came from
@@ -905,6 +934,9 @@ void read_component(Loader& l, const YAML::Node& key, const YAML::Node& body, Sc
   allowed.insert(allowed.begin(), "kind");
   l.reset_origin();
   l.check_map(body, context + " (" + kind + ")", allowed);
+  if (const std::string problem = spec.params->check(map_keys(body)); !problem.empty()) {
+    l.error(key, context + ": " + problem);
+  }
   s.components.push_back(std::move(spec));
 }
 

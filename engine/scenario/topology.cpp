@@ -1,5 +1,6 @@
 #include "scenario/topology.hpp"
 
+#include <algorithm>
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/breadth_first_search.hpp>
 #include <boost/graph/reverse_graph.hpp>
@@ -37,6 +38,10 @@ class TargetCollector final : public ParamVisitor {
   void distribution(const ParamInfo&, Distribution&) override {}
   void arrivals(const ParamInfo&, ArrivalSpec&) override {}
   void keys(const ParamInfo&, KeySpec&) override {}
+  void group(const ParamInfo&, ParamGroup& g) override { g.describe(*this); }
+  void list(const ParamInfo&, ParamListBase& l) override {
+    for (size_t i = 0; i < l.size(); ++i) l.at(i).describe(*this);
+  }
 };
 
 using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS>;
@@ -102,10 +107,26 @@ void check_topology(Scenario& s, Diagnostics& d) {
       }
       t->index = it->second;
       boost::add_edge(i, it->second, g);
+      const ComponentSpec& callee = s.components[it->second];
+      const std::vector<std::string> ops = callee.params->operations();
+      if (!t->op.empty()) {
+        auto op = std::find(ops.begin(), ops.end(), t->op);
+        if (op == ops.end()) {
+          std::string known = ops.empty() ? std::string(" (it has none)") : "; it has ";
+          for (size_t k = 0; k < ops.size(); ++k) known += (k ? ", " : "") + ops[k];
+          d.error(t->where, quote_text(c.name) + " asks " + quote_text(t->name) + " (a " +
+                                callee.kind + ") for operation " + quote_text(t->op) +
+                                (t->op == "publish" ? " (publish sends to a queue)" : "") +
+                                did_you_mean(t->op, ops) + known);
+          continue;
+        }
+        t->op_index = static_cast<uint16_t>(op - ops.begin());
+      }
     }
-    // A component completes requests when one of its routes can end there, or when it sends
-    // nowhere at all (a sink).
-    can_end[i] = !is_source[i] && (collector.route_can_end || collector.targets.empty());
+    // A component completes requests (answers its caller) unless every forwarding route from it
+    // leads on.
+    // Calls are answered, so only forwarding routes (`next`) can keep a request from finishing.
+    can_end[i] = !is_source[i] && (!collector.has_route || collector.route_can_end);
     if (is_source[i]) sources.push_back(i);
     if (can_end[i]) terminals.push_back(i);
   }

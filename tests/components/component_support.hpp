@@ -33,7 +33,6 @@ struct Finished {
   uint64_t id = 0;
   Time created;
   Time finished;
-  Time deadline;
   uint64_t key = 0;
   int16_t priority = 0;
   uint32_t workload = 0;
@@ -48,8 +47,8 @@ class RequestLog final : public Observer {
   bool wants_requests() const override { return true; }
   void on_request_finished(const Simulation& sim, const Request& r, Outcome o, Reason why,
                            uint32_t at) override {
-    entries.push_back(Finished{r.id, r.created, sim.now(), r.deadline, r.key, r.priority,
-                               r.workload, o, why, at});
+    entries.push_back(
+        Finished{r.id, r.created, sim.now(), r.key, r.priority, r.workload, o, why, at});
   }
   std::vector<uint64_t> ids() const {
     std::vector<uint64_t> v;

@@ -181,10 +181,12 @@ TEST(Service, PriorityServesHigherPriorityFirstAndEqualsInArrivalOrder) {
   EXPECT_EQ(completion_order("priority"), (std::vector<uint64_t>{1, 3, 5, 2, 4}));
 }
 
-// Arrivals at 0.1s..0.5s with a 1.5 s timeout (deadlines 1.6s..2.0s); one worker, 1 s each:
-// request 1 runs 0.1-1.1s, request 2 starts at 1.1s (deadline 1.7s, still in time), and at 2.1s
-// requests 3, 4, 5 are past their deadlines.
-std::string shedding_scenario(bool shed) {
+// Arrivals at 0.1s..0.5s with a 1.5 s client timeout (the client gives up at 1.6s..2.0s); one
+// worker, 1 s each: request 1 runs 0.1-1.1s and completes; request 2 starts at 1.1s, still in
+// time, but ends at 2.1s, after its client gave up at 1.7s. At 2.1s the clients of requests 3, 4
+// and 5 have all given up: with the deadline propagated the service drops them instead of
+// working for nobody.
+std::string shedding_scenario(bool propagate) {
   return R"(
 name: shed
 seed: 35
@@ -195,38 +197,41 @@ components:
     arrivals: {constant: 10/s}
     max_requests: 5
     timeout: 1500ms
+    propagate_deadline: )" +
+         std::string(propagate ? "true" : "false") + R"(
     target: api
   api:
     kind: service
-    shed_expired: )" +
-         std::string(shed ? "true" : "false") + R"(
     service_time: 1s
 )";
 }
 
-TEST(Service, ShedExpiredDropsWaitingRequestsPastTheirDeadline) {
+TEST(Service, PropagatedDeadlinesDropWorkWhoseCallerGaveUp) {
   RequestLog log;
   auto sim = run_checked(shedding_scenario(true), {&log});
-  EXPECT_EQ(log.count(Outcome::completed, Reason::none), 2u);
-  EXPECT_EQ(log.count(Outcome::dropped, Reason::deadline_exceeded), 3u);
+  EXPECT_EQ(log.count(Outcome::completed, Reason::none), 1u);
+  EXPECT_EQ(log.count(Outcome::failed, Reason::timeout), 4u);
   for (const Finished& f : log.entries) {
-    if (f.outcome != Outcome::dropped) continue;
-    EXPECT_GE(f.id, 3u);
-    EXPECT_EQ(f.finished.count_ns(), Time::ms(2100).count_ns()) << "shed when a worker frees up";
-    EXPECT_GT(f.finished, f.deadline);
+    if (f.outcome == Outcome::failed) {
+      EXPECT_EQ((f.finished - f.created).count_ns(), Time::ms(1500).count_ns());
+    }
   }
   const RunSummary summary = summarize(*sim);
   const ComponentSummary& api = component(summary, "api");
+  EXPECT_EQ(api.served, 2u);
   ASSERT_EQ(api.dropped.size(), 1u);
   EXPECT_EQ(api.dropped[0].first, "deadline_exceeded");
-  EXPECT_EQ(api.dropped[0].second, 3u);
+  EXPECT_EQ(api.dropped[0].second, 3u) << "dropped when a worker frees up at 2.1s";
 }
 
-TEST(Service, WithoutShedExpiredServesRequestsPastTheirDeadline) {
+TEST(Service, WithoutPropagationWorkContinuesForCallersThatGaveUp) {
   RequestLog log;
   auto sim = run_checked(shedding_scenario(false), {&log});
-  EXPECT_EQ(log.count(Outcome::completed, Reason::none), 5u);
-  EXPECT_TRUE(component(summarize(*sim), "api").dropped.empty());
+  EXPECT_EQ(log.count(Outcome::completed, Reason::none), 1u);
+  EXPECT_EQ(log.count(Outcome::failed, Reason::timeout), 4u);
+  const ComponentSummary& api = component(summarize(*sim), "api");
+  EXPECT_EQ(api.served, 5u);
+  EXPECT_TRUE(api.dropped.empty());
 }
 
 // 100 requests at 0.01s..1.0s into one worker taking exactly 100 ms: at 1.0s nine are done,
@@ -403,13 +408,13 @@ components:
     kind: source
     arrivals: {poisson: 50/s}
     timeout: 200ms
+    propagate_deadline: true
     target: api
   api:
     kind: service
     workers: 2
     queue_capacity: 30
     discipline: priority
-    shed_expired: true
     service_time: {lognormal: {median: 30ms, p99: 200ms}}
     next: {split: {api: 10%, done: 90%}}
   done:

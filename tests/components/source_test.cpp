@@ -411,15 +411,25 @@ components:
   EXPECT_EQ(closed.entries.size(), 25u);
 }
 
-TEST(Source, TimeoutSetsEachRequestsDeadline) {
-  RequestLog with, without;
-  run_checked(into_sink("1s", "    arrivals: {poisson: 100/s}\n    timeout: 250ms"), {&with});
-  run_checked(into_sink("1s", "    arrivals: {poisson: 100/s}"), {&without});
-  ASSERT_FALSE(with.entries.empty());
-  for (const Finished& f : with.entries) {
-    EXPECT_EQ((f.deadline - f.created).count_ns(), Time::ms(250).count_ns());
+// The client stops waiting after `timeout`: every request to a 1 s service fails with reason
+// timeout exactly 250 ms after it was created, while the service still finishes each one.
+TEST(Source, TimeoutFailsRequestsTheClientStopsWaitingFor) {
+  RequestLog log;
+  auto sim = run_checked(R"(
+duration: 5s
+components:
+  users: {kind: source, arrivals: {constant: 1/s}, max_requests: 3, timeout: 250ms, target: api}
+  api: {kind: service, workers: 3, service_time: 1s}
+)",
+                         {&log});
+  ASSERT_EQ(log.entries.size(), 3u);
+  for (const Finished& f : log.entries) {
+    EXPECT_EQ(f.outcome, Outcome::failed);
+    EXPECT_EQ(f.reason, Reason::timeout);
+    EXPECT_EQ((f.finished - f.created).count_ns(), Time::ms(250).count_ns());
   }
-  for (const Finished& f : without.entries) EXPECT_TRUE(f.deadline.is_max());
+  const RunSummary summary = summarize(*sim);
+  EXPECT_EQ(component(summary, "api").served, 3u) << "the abandoned work is still done";
 }
 
 TEST(Source, PriorityIsGivenToEveryRequest) {

@@ -65,7 +65,6 @@ components:
     discipline: priority
     service_time: {exponential: 20ms}
     next: {split: {cache: 70%, db: 0.3}}
-    shed_expired: yes
   cache:
     kind: service
     service_time: 1ms
@@ -140,12 +139,10 @@ TEST(Loader, ServiceParameters) {
   EXPECT_EQ(api.workers, 4);
   EXPECT_EQ(api.queue_capacity, INT64_MAX);  // unbounded
   EXPECT_STREQ(ServiceParams::kDisciplineNames[api.discipline], "priority");
-  EXPECT_TRUE(api.shed_expired);
   const ServiceParams& db = service(s, "db");
   EXPECT_EQ(db.workers, 2);
   EXPECT_EQ(db.queue_capacity, 100);
   EXPECT_STREQ(ServiceParams::kDisciplineNames[db.discipline], "fifo");  // the default
-  EXPECT_FALSE(db.shed_expired);
 }
 
 TEST(Loader, SourceParameters) {
@@ -155,7 +152,7 @@ TEST(Loader, SourceParameters) {
   EXPECT_EQ(u.target.index, index_of(s, "api"));
   EXPECT_EQ(u.workload, "browse");
   EXPECT_EQ(u.priority, 3);
-  EXPECT_EQ(u.timeout, Time::s(2));
+  EXPECT_EQ(u.call.timeout, Time::s(2));
   EXPECT_EQ(u.max_requests, 1'000'000);
   EXPECT_EQ(u.keys.mode, KeySpec::Mode::zipf);
   EXPECT_EQ(u.keys.keys, 10'000);
@@ -437,7 +434,7 @@ TEST(Overrides, MalformedPathsAndValues) {
 
 TEST(Suggest, DidYouMean) {
   const std::vector<std::string> keys = {"workers",      "queue_capacity", "discipline",
-                                         "service_time", "next",           "shed_expired"};
+                                         "service_time", "next",           "handler"};
   EXPECT_EQ(did_you_mean("wrokers", keys), " (did you mean 'workers'?)");
   EXPECT_EQ(did_you_mean("service_tme", keys), " (did you mean 'service_time'?)");
   EXPECT_EQ(did_you_mean("Workers", keys), " (did you mean 'workers'?)");  // case is ignored

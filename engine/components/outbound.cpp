@@ -1,0 +1,357 @@
+#include "components/outbound.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/simulation.hpp"
+
+namespace dsim {
+
+// --- Circuit breaker ------------------------------------------------------------------------
+
+bool CircuitBreaker::permit(Time now, StationMetrics& m) {
+  if (state_ == State::open) {
+    if (now < opened_at_ + spec_.open_duration) return false;
+    transition(now, State::half_open, m);
+  }
+  if (state_ == State::half_open) {
+    if (probes_started_ >= spec_.half_open_calls) return false;
+    ++probes_started_;
+  }
+  return true;
+}
+
+void CircuitBreaker::record(Time now, uint32_t epoch, bool failed, bool slow, StationMetrics& m) {
+  if (epoch != epoch_) return;  // permitted under an earlier state
+  const auto over = [&](int64_t fail, int64_t slow_n, int64_t n) {
+    return static_cast<double>(fail) >= spec_.failure_rate * static_cast<double>(n) ||
+           static_cast<double>(slow_n) >= spec_.slow_call_rate * static_cast<double>(n);
+  };
+  if (state_ == State::half_open) {
+    ++probes_done_;
+    probe_failures_ += failed;
+    probe_slow_ += slow;
+    if (probes_done_ >= spec_.half_open_calls) {
+      transition(now,
+                 over(probe_failures_, probe_slow_, probes_done_) ? State::open : State::closed, m);
+    }
+    return;
+  }
+  if (state_ != State::closed) return;
+  if (ring_.empty()) ring_.assign(static_cast<size_t>(spec_.window), 0);
+  if (recorded_ == spec_.window) {  // the oldest outcome leaves the window
+    failures_ -= ring_[next_] & 1;
+    slow_ -= (ring_[next_] >> 1) & 1;
+  } else {
+    ++recorded_;
+  }
+  ring_[next_] = static_cast<uint8_t>((failed ? 1 : 0) | (slow ? 2 : 0));
+  failures_ += failed;
+  slow_ += slow;
+  next_ = (next_ + 1) % ring_.size();
+  if (recorded_ >= spec_.minimum_calls && over(failures_, slow_, recorded_)) {
+    transition(now, State::open, m);
+  }
+}
+
+void CircuitBreaker::transition(Time now, State to, StationMetrics& m) {
+  state_ = to;
+  ++epoch_;
+  switch (to) {
+    case State::open:
+      opened_at_ = now;
+      m.count(Counter::breaker_opened);
+      break;
+    case State::half_open:
+      probes_started_ = probes_done_ = probe_failures_ = probe_slow_ = 0;
+      m.count(Counter::breaker_half_opened);
+      break;
+    case State::closed:
+      std::fill(ring_.begin(), ring_.end(), 0);
+      next_ = 0;
+      recorded_ = failures_ = slow_ = 0;
+      m.count(Counter::breaker_closed);
+      break;
+  }
+  m.gauge(Gauge::breaker_state).set(now, static_cast<int64_t>(to));
+}
+
+// --- Retry budget ---------------------------------------------------------------------------
+
+RetryBudget::Bucket& RetryBudget::bucket(Time now) {
+  const int64_t width = std::max<int64_t>(1, spec_.window.count_ns() / 10);
+  const int64_t index = now.count_ns() / width;
+  Bucket& b = buckets_[index % 10];
+  if (b.index != index) b = Bucket{index, 0, 0};
+  return b;
+}
+
+bool RetryBudget::allow_retry(Time now) {
+  Bucket& current = bucket(now);
+  const int64_t width = std::max<int64_t>(1, spec_.window.count_ns() / 10);
+  const int64_t index = now.count_ns() / width;
+  uint64_t calls = 0, retries = 0;
+  for (const Bucket& b : buckets_) {
+    if (b.index > index - 10 && b.index <= index) {
+      calls += b.calls;
+      retries += b.retries;
+    }
+  }
+  const double allowed =
+      spec_.ratio * static_cast<double>(calls) + spec_.min_per_second * spec_.window.seconds();
+  if (static_cast<double>(retries + 1) > allowed) return false;
+  ++current.retries;
+  return true;
+}
+
+// --- Outbound -------------------------------------------------------------------------------
+
+uint32_t Outbound::add_site(const CallPolicy& policy, uint32_t target, uint16_t op,
+                            std::string name) {
+  Site s;
+  s.policy = &policy;
+  s.target = target;
+  s.op = op;
+  s.name = std::move(name);
+  if (policy.circuit_breaker.present) {
+    s.breaker = std::make_unique<CircuitBreaker>(policy.circuit_breaker);
+  }
+  if (policy.retry.present && policy.retry.budget.present) {
+    s.budget = std::make_unique<RetryBudget>(policy.retry.budget);
+  }
+  sites_.push_back(std::move(s));
+  return static_cast<uint32_t>(sites_.size() - 1);
+}
+
+void Outbound::start(Simulation& sim) {
+  for (Site& s : sites_) s.rng = sim.make_rng(owner_, "calls:" + s.name);
+}
+
+uint64_t Outbound::call(Simulation& sim, uint32_t site, RequestHandle request, Time parent_deadline,
+                        uint64_t token) {
+  uint32_t slot;
+  if (!free_.empty()) {
+    slot = free_.back();
+    free_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(exchanges_.size());
+    exchanges_.emplace_back();
+  }
+  Exchange& ex = exchanges_[slot];
+  const uint32_t serial = ex.serial + 1;
+  const uint32_t generation = ex.generation + 1;
+  ex = Exchange{};
+  ex.serial = serial;
+  ex.generation = generation;
+  ex.live = true;
+  ex.request = request;
+  ex.token = token;
+  ex.parent_deadline = parent_deadline;
+  ex.site = site;
+  ex.attempt = 1;
+  ++live_;
+  sim.retain_request(request);
+  Site& s = sites_[site];
+  ex.last_sleep = s.policy->retry.base;
+  owner_.metrics().count(Counter::calls);
+  if (s.budget) s.budget->on_call(sim.now());
+  const uint64_t id = pack_handle(slot, generation);
+  attempt(sim, slot);
+  return id;
+}
+
+void Outbound::cancel(Simulation& sim, uint64_t id) {
+  const uint32_t slot = payload_handle(id);
+  if (slot >= exchanges_.size()) return;
+  Exchange& ex = exchanges_[slot];
+  if (!ex.live || ex.generation != payload_serial(id)) return;  // already over
+  if (ex.waiting) {
+    sim.abandon(ex.call);
+    ex.waiting = false;
+    set_outstanding(sim, sites_[ex.site], -1);
+  }
+  release(sim, slot);
+}
+
+void Outbound::set_outstanding(Simulation& sim, Site& site, int64_t delta) {
+  site.outstanding += delta;
+  total_outstanding_ += delta;
+  owner_.metrics().gauge(Gauge::outstanding_calls).set(sim.now(), total_outstanding_);
+}
+
+void Outbound::attempt(Simulation& sim, uint32_t slot) {
+  Exchange& ex = exchanges_[slot];
+  Site& s = sites_[ex.site];
+  const CallPolicy& p = *s.policy;
+  StationMetrics& m = owner_.metrics();
+  if (ex.parent_deadline <= sim.now()) {
+    failed(sim, slot, Reason::deadline_exceeded, Time::zero(), true, owner_.index());
+    return;
+  }
+  if (s.breaker && !s.breaker->permit(sim.now(), m)) {
+    m.count(Counter::breaker_rejected);
+    failed(sim, slot, Reason::circuit_open, Time::zero(), true, owner_.index());
+    return;
+  }
+  if (s.outstanding >= p.bulkhead) {
+    m.count(Counter::bulkhead_rejected);
+    failed(sim, slot, Reason::bulkhead_full, Time::zero(), true, owner_.index());
+    return;
+  }
+  const uint32_t serial = ++ex.serial;
+  const CallHandle h = sim.open_call(owner_, s.target, ex.request, pack_handle(slot, serial));
+  Call& c = sim.call(h);
+  c.op = s.op;
+  c.attempt = ex.attempt;
+  if (p.propagate_deadline) {
+    c.deadline = p.timeout > Time::zero() ? std::min(ex.parent_deadline, sim.now() + p.timeout)
+                                          : ex.parent_deadline;
+  }
+  ex.call = h;
+  ex.waiting = true;
+  ex.attempt_started = sim.now();
+  ex.breaker_epoch = s.breaker ? s.breaker->epoch() : 0;
+  set_outstanding(sim, s, +1);
+  sim.deliver(h);
+  // The callee may have answered already; only a still-pending attempt needs its timer.
+  Exchange& now_ex = exchanges_[slot];
+  if (now_ex.live && now_ex.serial == serial && now_ex.waiting && p.timeout > Time::zero()) {
+    sim.schedule(sim.now() + p.timeout, owner_, kTimeout, pack_handle(slot, serial));
+  }
+}
+
+void Outbound::on_reply(Simulation& sim, CallHandle h, const Reply& r) {
+  const uint64_t token = sim.call(h).token;
+  const uint32_t slot = payload_handle(token);
+  if (slot >= exchanges_.size()) return;
+  Exchange& ex = exchanges_[slot];
+  if (!ex.live || !ex.waiting || ex.serial != payload_serial(token)) return;
+  attempt_ended(sim, ex, !r.ok());
+  if (r.ok()) {
+    complete(sim, slot, r);
+  } else {
+    failed(sim, slot, r.reason, r.retry_after, false, r.origin);
+  }
+}
+
+void Outbound::attempt_ended(Simulation& sim, Exchange& ex, bool failed_attempt) {
+  Site& s = sites_[ex.site];
+  ex.waiting = false;
+  set_outstanding(sim, s, -1);
+  if (s.breaker) {
+    const bool slow = sim.now() - ex.attempt_started > s.policy->circuit_breaker.slow_call_duration;
+    s.breaker->record(sim.now(), ex.breaker_epoch, failed_attempt, slow, owner_.metrics());
+  }
+}
+
+void Outbound::on_event(Simulation& sim, const Event& e) {
+  const uint32_t slot = payload_handle(e.payload);
+  if (slot >= exchanges_.size()) return;
+  Exchange& ex = exchanges_[slot];
+  if (!ex.live || ex.serial != payload_serial(e.payload)) return;  // answered or cancelled since
+  switch (e.kind) {
+    case kTimeout:
+      if (!ex.waiting) return;
+      sim.abandon(ex.call);
+      owner_.metrics().count(Counter::timeouts);
+      attempt_ended(sim, ex, true);
+      failed(sim, slot, Reason::timeout, Time::zero(), false, owner_.index());
+      break;
+    case kRetry:
+      attempt(sim, slot);
+      break;
+    case kFallback:
+      complete(sim, slot, Reply{Reason::none, true, Time::zero(), owner_.index()});
+      break;
+  }
+}
+
+Time Outbound::backoff(Exchange& ex, Site& s) {
+  const RetrySpec& r = s.policy->retry;
+  const int retry_index = ex.attempt - 1;  // 0 before the first retry
+  double t = static_cast<double>(r.base.count_ns());
+  if (r.backoff == RetrySpec::exponential) {
+    t = std::ldexp(t, std::min(retry_index, 62));
+  }
+  t = std::min(t, static_cast<double>(r.cap.count_ns()));
+  double sleep = t;
+  switch (r.jitter) {
+    case RetrySpec::none:
+      break;
+    case RetrySpec::full:
+      sleep = s.rng.uniform01() * t;
+      break;
+    case RetrySpec::equal:
+      sleep = t / 2 + s.rng.uniform01() * (t / 2);
+      break;
+    case RetrySpec::decorrelated: {
+      const double lo = static_cast<double>(r.base.count_ns());
+      const double hi = 3.0 * static_cast<double>(ex.last_sleep.count_ns());
+      sleep = std::min(static_cast<double>(r.cap.count_ns()),
+                       lo + s.rng.uniform01() * std::max(0.0, hi - lo));
+      break;
+    }
+  }
+  const Time result = Time::ns(static_cast<int64_t>(sleep));
+  ex.last_sleep = result;
+  return result;
+}
+
+void Outbound::failed(Simulation& sim, uint32_t slot, Reason reason, Time retry_after,
+                      bool own_refusal, uint32_t origin) {
+  Exchange& ex = exchanges_[slot];
+  Site& s = sites_[ex.site];
+  const CallPolicy& p = *s.policy;
+  StationMetrics& m = owner_.metrics();
+  // This caller's own refusals (breaker, bulkhead, expired deadline) are not retried: retrying
+  // them would only spin.
+  const bool retryable = !own_refusal && p.retry.present && ex.attempt < p.retry.max_attempts &&
+                         contains(p.retry.retry_on, reason);
+  if (retryable) {
+    bool allowed = true;
+    if (s.budget && !s.budget->allow_retry(sim.now())) {
+      m.count(Counter::retry_budget_denied);
+      allowed = false;
+    }
+    if (allowed) {
+      Time wait = backoff(ex, s);
+      if (p.retry.respect_retry_after) wait = std::max(wait, retry_after);
+      if (sim.now() + wait < ex.parent_deadline) {
+        m.count(Counter::retries);
+        ++ex.attempt;
+        sim.schedule(sim.now() + wait, owner_, kRetry, pack_handle(slot, ex.serial));
+        return;
+      }
+    }
+  }
+  if (p.fallback.present && contains(p.fallback.reasons, reason)) {
+    m.count(Counter::degraded);
+    if (p.fallback.latency > Time::zero()) {
+      sim.schedule(sim.now() + p.fallback.latency, owner_, kFallback, pack_handle(slot, ex.serial));
+    } else {
+      complete(sim, slot, Reply{Reason::none, true, Time::zero(), owner_.index()});
+    }
+    return;
+  }
+  Reply r = Reply::failure(reason);
+  r.origin = origin;
+  complete(sim, slot, r);
+}
+
+void Outbound::complete(Simulation& sim, uint32_t slot, const Reply& reply) {
+  const uint64_t token = exchanges_[slot].token;
+  release(sim, slot);
+  callback_.on_call_done(sim, token, reply);
+}
+
+void Outbound::release(Simulation& sim, uint32_t slot) {
+  Exchange& ex = exchanges_[slot];
+  const RequestHandle request = ex.request;
+  ex.live = false;
+  ++ex.serial;
+  --live_;
+  free_.push_back(slot);
+  sim.release_request(request);
+}
+
+}  // namespace dsim
