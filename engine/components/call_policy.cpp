@@ -1,6 +1,10 @@
 #include "components/call_policy.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <cmath>
+
+#include "core/random.hpp"
 
 namespace dsim {
 
@@ -41,6 +45,31 @@ bool parse_reasons(const std::string& text, ReasonMask& out, std::string& error)
     return false;
   }
   return true;
+}
+
+Time backoff_wait(const RetrySpec& r, int retry_index, Time previous, Rng& rng) {
+  const double base = static_cast<double>(r.base.count_ns());
+  const double cap = static_cast<double>(r.cap.count_ns());
+  double t = base;
+  if (r.backoff == RetrySpec::exponential) t = std::ldexp(base, std::clamp(retry_index, 0, 62));
+  t = std::min(t, cap);
+  double sleep = t;
+  switch (r.jitter) {
+    case RetrySpec::none:
+      break;
+    case RetrySpec::full:
+      sleep = rng.uniform01() * t;
+      break;
+    case RetrySpec::equal:
+      sleep = t / 2 + rng.uniform01() * (t / 2);
+      break;
+    case RetrySpec::decorrelated: {
+      const double hi = 3.0 * static_cast<double>(previous.count_ns());
+      sleep = std::min(cap, base + rng.uniform01() * std::max(0.0, hi - base));
+      break;
+    }
+  }
+  return Time::ns(static_cast<int64_t>(sleep));
 }
 
 void RetryBudgetSpec::describe(ParamVisitor& v) {

@@ -109,6 +109,11 @@ struct FallbackSpec : ParamGroup {
   std::string check() override;
 };
 
+class Rng;
+// The wait before retry number `retry_index` (0 for the first retry); `previous` is the previous
+// wait (the base before the first), used by decorrelated jitter.
+Time backoff_wait(const RetrySpec& r, int retry_index, Time previous, Rng& rng);
+
 struct CallPolicy {
   Time timeout = Time::zero();  // zero: wait for ever
   bool propagate_deadline = false;

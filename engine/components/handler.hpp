@@ -61,7 +61,15 @@ struct StepSpec : ParamGroup {
 
 // One instruction of a compiled handler.
 struct Instruction {
-  enum class Op : uint8_t { compute, call, parallel, branch_probability, branch_class, jump };
+  enum class Op : uint8_t {
+    compute,
+    call,
+    parallel,
+    branch_probability,
+    branch_class,
+    jump,
+    idempotency_check  // the service's own check before its handler (see idempotency.hpp)
+  };
   Op op = Op::compute;
   bool continue_on_error = false;
   const Distribution* distribution = nullptr;  // compute

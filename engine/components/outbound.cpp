@@ -267,34 +267,8 @@ void Outbound::on_event(Simulation& sim, const Event& e) {
 }
 
 Time Outbound::backoff(Exchange& ex, Site& s) {
-  const RetrySpec& r = s.policy->retry;
-  const int retry_index = ex.attempt - 1;  // 0 before the first retry
-  double t = static_cast<double>(r.base.count_ns());
-  if (r.backoff == RetrySpec::exponential) {
-    t = std::ldexp(t, std::min(retry_index, 62));
-  }
-  t = std::min(t, static_cast<double>(r.cap.count_ns()));
-  double sleep = t;
-  switch (r.jitter) {
-    case RetrySpec::none:
-      break;
-    case RetrySpec::full:
-      sleep = s.rng.uniform01() * t;
-      break;
-    case RetrySpec::equal:
-      sleep = t / 2 + s.rng.uniform01() * (t / 2);
-      break;
-    case RetrySpec::decorrelated: {
-      const double lo = static_cast<double>(r.base.count_ns());
-      const double hi = 3.0 * static_cast<double>(ex.last_sleep.count_ns());
-      sleep = std::min(static_cast<double>(r.cap.count_ns()),
-                       lo + s.rng.uniform01() * std::max(0.0, hi - lo));
-      break;
-    }
-  }
-  const Time result = Time::ns(static_cast<int64_t>(sleep));
-  ex.last_sleep = result;
-  return result;
+  ex.last_sleep = backoff_wait(s.policy->retry, ex.attempt - 1, ex.last_sleep, s.rng);
+  return ex.last_sleep;
 }
 
 void Outbound::failed(Simulation& sim, uint32_t slot, Reason reason, Time retry_after,

@@ -1,6 +1,7 @@
 #include "components/service.hpp"
 
 #include <algorithm>
+#include <cassert>
 
 #include "core/simulation.hpp"
 
@@ -32,6 +33,11 @@ void ServiceParams::describe(ParamVisitor& v) {
            "Where served requests go next (the next component answers the caller): a component "
            "name, {split: ...} or {cycle: [...]}. Absent: requests are answered here."},
           next);
+  v.group({"idempotency", "block",
+           "Recognise repeats by the request's idempotency key and answer them without running "
+           "the handler again: `{store, latency, store_timeout, on_store_failure, capacity, "
+           "ttl}`."},
+          idempotency);
 }
 
 std::string ServiceParams::check(const std::vector<std::string>& given) {
@@ -49,13 +55,36 @@ Service::Service(const std::string& name, std::unique_ptr<ComponentParams> param
     : Component(name, "service", std::move(params)),
       p_(static_cast<ServiceParams&>(this->params())),
       waiting_(static_cast<Discipline>(p_.discipline)),
-      router_(p_.next) {
+      router_(p_.next),
+      processed_(p_.idempotency.capacity, p_.idempotency.ttl) {
   std::vector<SiteNeed> sites;
   compile_handler(p_.handler, program_, sites);
+  if (p_.idempotency.present) {
+    // The check runs first; the simple form becomes a one-step program behind it.
+    if (program_.empty()) {
+      Instruction compute;
+      compute.distribution = &p_.service_time;
+      program_.push_back(compute);
+    }
+    Instruction check;
+    check.op = Instruction::Op::idempotency_check;
+    program_.insert(program_.begin(), check);
+    for (Instruction& in : program_) {
+      if (in.op == Instruction::Op::branch_probability || in.op == Instruction::Op::branch_class ||
+          in.op == Instruction::Op::jump) {
+        ++in.jump;  // everything moved one place down
+      }
+    }
+  }
   for (size_t i = 0; i < sites.size(); ++i) {
     const TargetRef& t = sites[i].step->target();
     out_.add_site(sites[i].step->policy, t.index, t.op_index,
                   "step" + std::to_string(i) + ":" + t.name);
+  }
+  if (p_.idempotency.present && !p_.idempotency.store.name.empty()) {
+    const TargetRef& s = p_.idempotency.store;
+    store_site_ =
+        out_.add_site(p_.idempotency.store_policy, s.index, s.op_index, "idempotency:" + s.name);
   }
 }
 
@@ -129,6 +158,8 @@ void Service::begin_service(Simulation& sim, CallHandle h) {
   t.pending = t.successes = t.failures = 0;
   t.failure = Reason::none;
   t.degraded = false;
+  t.recorded_key = false;
+  t.suppressed = false;
   t.running = false;
   t.live = true;
   t.exchanges.clear();
@@ -165,16 +196,24 @@ void Service::on_event(Simulation& sim, const Event& e) {
     out_.on_event(sim, e);
     return;
   }
-  if (e.kind == kStepDone) {
+  if (e.kind == kStepDone || e.kind == kCheckDone) {
     const uint32_t slot = payload_handle(e.payload);
     Task& t = tasks_[slot];
     if (!t.live || t.serial != payload_serial(e.payload)) return;
-    ++t.pc;
+    if (e.kind == kStepDone) {
+      ++t.pc;
+    } else {
+      t.running = true;
+      check_idempotency(sim, slot);
+      if (tasks_[slot].serial != payload_serial(e.payload)) return;  // a repeat: answered
+      tasks_[slot].running = false;
+    }
     advance(sim, slot);
     return;
   }
   const auto h = static_cast<CallHandle>(e.payload);
   release_worker(sim);
+  count_side_effect(sim, h);
   const uint32_t to = router_.next(routing_rng_);
   if (to == kNoComponent) {
     respond(sim, h, Reason::none, false);
@@ -241,8 +280,58 @@ void Service::advance(Simulation& sim, uint32_t slot) {
       case Instruction::Op::jump:
         t.pc = in.jump;
         break;
+      case Instruction::Op::idempotency_check: {
+        const Request& r = sim.request(sim.call(t.call).request);
+        if (r.idempotency_key == 0) {
+          ++t.pc;
+          break;
+        }
+        const uint32_t serial = t.serial;
+        if (store_site_ != UINT32_MAX) {
+          t.pending = 1;
+          t.successes = t.failures = 0;
+          out_.call(sim, store_site_, sim.call(t.call).request, sim.call(t.call).deadline,
+                    pack_handle(slot, serial));
+          if (!step_settled(sim, slot)) {
+            tasks_[slot].running = false;
+            return;
+          }
+        } else if (p_.idempotency.latency.mean() > 0) {
+          t.running = false;
+          sim.schedule(sim.now() + p_.idempotency.latency.sample(service_rng_), *this, kCheckDone,
+                       pack_handle(slot, serial));
+          return;
+        } else {
+          check_idempotency(sim, slot);
+        }
+        if (tasks_[slot].serial != serial) return;  // a repeat, answered already
+        break;
+      }
     }
   }
+}
+
+// The store has answered (or the table was looked up): a known key is a repeat, answered at once
+// as a success without running the handler; a new one is recorded and the handler runs.
+void Service::check_idempotency(Simulation& sim, uint32_t slot) {
+  Task& t = tasks_[slot];
+  const uint64_t key = sim.request(sim.call(t.call).request).idempotency_key;
+  if (processed_.contains(key, sim.now())) {
+    metrics().count(Counter::duplicates_suppressed);
+    t.suppressed = true;
+    end_task(sim, slot, Reason::none);
+    return;
+  }
+  processed_.record(key, sim.now());
+  t.recorded_key = true;
+  ++t.pc;
+}
+
+// Ground truth for duplicates: a handler that completes for a key that already completed here
+// repeated its side effects.
+void Service::count_side_effect(Simulation& sim, CallHandle h) {
+  const uint64_t key = sim.request(sim.call(h).request).idempotency_key;
+  if (key != 0 && completed_.complete(key)) metrics().count(Counter::duplicates);
 }
 
 // After an answer to the current call or parallel step: has the step reached its outcome? Moves
@@ -250,8 +339,8 @@ void Service::advance(Simulation& sim, uint32_t slot) {
 bool Service::step_settled(Simulation& sim, uint32_t slot) {
   Task& t = tasks_[slot];
   const Instruction& in = program_[t.pc];
-  const uint32_t count = in.op == Instruction::Op::call ? 1 : in.count;
-  const uint32_t need = in.op == Instruction::Op::call ? 1 : in.need;
+  const uint32_t count = in.op != Instruction::Op::parallel ? 1 : in.count;
+  const uint32_t need = in.op != Instruction::Op::parallel ? 1 : in.need;
   const bool succeeded = t.successes >= need;
   const bool failed = t.failures > count - need;
   if (!succeeded && !failed) return false;
@@ -260,6 +349,16 @@ bool Service::step_settled(Simulation& sim, uint32_t slot) {
     tasks_[slot].exchanges.clear();
   }
   Task& u = tasks_[slot];
+  if (in.op == Instruction::Op::idempotency_check) {
+    if (succeeded) {
+      check_idempotency(sim, slot);
+    } else if (p_.idempotency.on_store_failure == 1) {  // proceed unchecked
+      ++u.pc;
+    } else {
+      end_task(sim, slot, u.failure);
+    }
+    return true;
+  }
   if (succeeded || in.continue_on_error) {
     ++u.pc;
     return true;
@@ -281,6 +380,10 @@ void Service::on_call_done(Simulation& sim, uint64_t token, const Reply& reply) 
     t.failure = reply.reason;
   }
   if (t.running) return;  // advance() is on the stack and looks at the step itself
+  // Only calls and fan-outs (and the idempotency store's answer) wait for answers.
+  assert(program_[t.pc].op == Instruction::Op::call ||
+         program_[t.pc].op == Instruction::Op::parallel ||
+         program_[t.pc].op == Instruction::Op::idempotency_check);
   const uint32_t serial = t.serial;
   if (step_settled(sim, slot) && tasks_[slot].serial == serial) advance(sim, slot);
 }
@@ -293,6 +396,11 @@ void Service::end_task(Simulation& sim, uint32_t slot, Reason reason) {
   Task& t = tasks_[slot];
   const CallHandle h = t.call;
   const bool degraded = t.degraded;
+  if (reason != Reason::none && t.recorded_key) {
+    // A failed run must not block the retry that will try again.
+    processed_.forget(sim.request(sim.call(h).request).idempotency_key);
+  }
+  if (reason == Reason::none && !t.suppressed) count_side_effect(sim, h);
   t.live = false;
   t.running = false;
   ++t.serial;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "components/handler.hpp"
+#include "components/idempotency.hpp"
 #include "components/outbound.hpp"
 #include "components/route.hpp"
 #include "components/wait_queue.hpp"
@@ -25,6 +26,7 @@ struct ServiceParams : ParamsOf<ServiceParams> {
   Distribution service_time;
   ParamList<StepSpec> handler;
   RouteSpec next;
+  IdempotencySpec idempotency;
 
   static constexpr const char* kDisciplineNames[] = {"fifo", "lifo", "priority", nullptr};
   void describe(ParamVisitor& v) override;
@@ -45,7 +47,7 @@ class Service final : public Component, public CallOwner {
   const Outbound& outbound() const { return out_; }
 
  private:
-  enum EventKind : uint32_t { kServed = 0, kStepDone = 1 };
+  enum EventKind : uint32_t { kServed = 0, kStepDone = 1, kCheckDone = 2 };
   // One call being handled by the handler program, on one worker.
   struct Task {
     CallHandle call = 0;
@@ -55,7 +57,9 @@ class Service final : public Component, public CallOwner {
     uint32_t successes = 0, failures = 0;
     Reason failure = Reason::none;
     bool degraded = false;
-    bool running = false;  // inside advance(): answers arriving now are only recorded
+    bool recorded_key = false;  // the idempotency check recorded the request's key
+    bool suppressed = false;    // a repeat answered without running the handler
+    bool running = false;       // inside advance(): answers arriving now are only recorded
     bool live = false;
     std::vector<uint64_t> exchanges;  // parallel: ids, to abandon the rest
   };
@@ -70,6 +74,8 @@ class Service final : public Component, public CallOwner {
   void release_worker(Simulation& sim);
   void respond(Simulation& sim, CallHandle h, Reason reason, bool degraded);
   bool expired(Simulation& sim, CallHandle h);
+  void check_idempotency(Simulation& sim, uint32_t slot);
+  void count_side_effect(Simulation& sim, CallHandle h);
 
   ServiceParams& p_;
   WaitQueue waiting_;
@@ -81,6 +87,10 @@ class Service final : public Component, public CallOwner {
   Rng service_rng_;
   Rng routing_rng_;
   Rng branch_rng_;
+  ProcessedKeys processed_;
+  CompletedKeys completed_;
+  uint32_t store_site_ = UINT32_MAX;
+  Instruction service_time_step_;  // the simple form as a one-step program (with idempotency)
   int64_t busy_ = 0;
   bool pulling_ = false;  // pull_from_queue is on the stack: nested task ends leave it the work
 };

@@ -4,10 +4,12 @@
 // and cannot change the model (changes go through Simulation's control API instead).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
 #include "core/request.hpp"
+#include "core/station_metrics.hpp"
 #include "core/time.hpp"
 
 namespace dsim {
@@ -27,6 +29,9 @@ struct WindowRow {
   int64_t queue_depth_max = 0;  // within the window
   int64_t in_system = 0;        // at the window's end
   double utilization = 0;       // busy workers / available workers, averaged over the window
+  std::array<uint64_t, kReasonCount> lost_by_reason{};  // dropped or failed here, by reason
+  std::array<uint64_t, kCounterCount> counters{};       // kind-specific events in the window
+  std::array<int64_t, kGaugeCount> gauges{};            // levels at the window's end
 };
 
 struct WindowReport {

@@ -259,6 +259,12 @@ void Simulation::close_window() {
     r.in_system = m.in_system().level();
     const double cap = m.capacity().window_mean(now_);
     r.utilization = cap > 0 ? m.busy().window_mean(now_) / cap : 0.0;
+    r.lost_by_reason = m.window_lost_by_reason();
+    r.counters = m.window_counters();
+    const StationMetrics& read_only = m;  // (the non-const gauge() marks a gauge as used)
+    for (int g = 0; g < kGaugeCount; ++g) {
+      r.gauges[g] = read_only.gauge(static_cast<Gauge>(g)).level();
+    }
   }
   for (Observer* o : observers_) o->on_window(*this, window_report_);
   for (auto& c : components_) c->metrics().reset_window(now_);

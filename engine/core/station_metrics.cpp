@@ -69,6 +69,7 @@ void StationMetrics::reset_window(Time now) {
   window_arrivals_ = 0;
   window_served_ = 0;
   window_lost_ = 0;
+  window_lost_by_reason_.fill(0);
   window_latency_.reset();
   queue_.reset_window(now);
   busy_.reset_window(now);

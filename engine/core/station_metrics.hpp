@@ -160,6 +160,7 @@ class StationMetrics {
       ++failed_[static_cast<int>(reason)];
     }
     ++window_lost_;
+    ++window_lost_by_reason_[static_cast<int>(reason)];
     in_system_.add(now, -1);
   }
   // Requests counted "here" that never entered (rejected at the door) are arrivals and losses;
@@ -202,6 +203,9 @@ class StationMetrics {
   uint64_t window_arrivals() const { return window_arrivals_; }
   uint64_t window_served() const { return window_served_; }
   uint64_t window_lost() const { return window_lost_; }
+  const std::array<uint64_t, kReasonCount>& window_lost_by_reason() const {
+    return window_lost_by_reason_;
+  }
   Time since() const { return since_; }
 
  private:
@@ -221,6 +225,7 @@ class StationMetrics {
   uint64_t window_arrivals_ = 0;
   uint64_t window_served_ = 0;
   uint64_t window_lost_ = 0;
+  std::array<uint64_t, kReasonCount> window_lost_by_reason_{};
   LatencyHistogram window_latency_;
 
   std::array<uint64_t, kCounterCount> counters_{};

@@ -55,6 +55,20 @@ RunSummary summarize(const Simulation& sim) {
     cs.mean_queue = m.queue().mean(since, sim.now());
     cs.max_queue = m.queue().max();
     cs.mean_in_system = m.in_system().mean(since, sim.now());
+    for (int k = 0; k < kCounterCount; ++k) {
+      if (m.counters()[k])
+        cs.counters.emplace_back(to_string(static_cast<Counter>(k)), m.counters()[k]);
+    }
+    for (int g = 0; g < kGaugeCount; ++g) {
+      const auto gauge = static_cast<Gauge>(g);
+      if (!m.uses(gauge)) continue;
+      const TimeWeightedLevel& level = m.gauge(gauge);
+      cs.gauges.push_back(
+          {to_string(gauge), level.mean(since, sim.now()), level.max(), level.level()});
+    }
+    const uint64_t hits = m.counter(Counter::cache_hits), misses = m.counter(Counter::cache_misses);
+    if (hits + misses > 0)
+      cs.cache_hit_ratio = static_cast<double>(hits) / static_cast<double>(hits + misses);
     s.components.push_back(std::move(cs));
   }
   for (const WorkloadStats& w : sim.workloads()) {
@@ -168,6 +182,20 @@ std::string format_summary_text(const RunSummary& s) {
       out += "  " + c.name + ": failed " + reason + " " + std::to_string(n) + "\n";
     }
   }
+  bool any_event = false;
+  for (const ComponentSummary& c : s.components) {
+    if (c.counters.empty() && c.gauges.empty()) continue;
+    if (!any_event) out += "\ncomponent events\n";
+    any_event = true;
+    std::string line = "  " + c.name + ":";
+    for (const auto& [name, n] : c.counters) line += " " + name + " " + std::to_string(n) + ",";
+    if (c.cache_hit_ratio >= 0) line += " hit_ratio " + pct(c.cache_hit_ratio) + ",";
+    for (const ComponentSummary::GaugeSummary& g : c.gauges) {
+      line += " " + g.name + " avg " + num(g.mean) + " max " + std::to_string(g.max) + ",";
+    }
+    line.pop_back();
+    out += line + "\n";
+  }
   Table w({"workload", "generated", "completed", "failed", "dropped", "dead-lettered", "throughput",
            "mean", "p50", "p90", "p99", "p99.9", "max"});
   for (const WorkloadSummary& x : s.workloads) {
@@ -235,6 +263,18 @@ std::string format_summary_json(const RunSummary& s, bool include_engine) {
     j.key("queue_mean").value(c.mean_queue);
     j.key("queue_max").value(c.max_queue);
     j.key("in_system_mean").value(c.mean_in_system);
+    j.key("counters");
+    reasons(c.counters);
+    if (c.cache_hit_ratio >= 0) j.key("cache_hit_ratio").value(c.cache_hit_ratio);
+    j.key("gauges").begin_object();
+    for (const ComponentSummary::GaugeSummary& g : c.gauges) {
+      j.key(g.name).begin_object();
+      j.key("mean").value(g.mean);
+      j.key("max").value(g.max);
+      j.key("last").value(g.last);
+      j.end_object();
+    }
+    j.end_object();
     j.end_object();
   }
   j.end_array();

@@ -32,6 +32,15 @@ struct ComponentSummary {
   double mean_queue = 0;       // waiting, time-weighted
   int64_t max_queue = 0;
   double mean_in_system = 0;  // waiting + in service (Little's L)
+  // Kind-specific events (retries, cache hits...), non-zero only, in enum order.
+  std::vector<std::pair<std::string, uint64_t>> counters;
+  struct GaugeSummary {
+    std::string name;
+    double mean = 0;
+    int64_t max = 0, last = 0;
+  };
+  std::vector<GaugeSummary> gauges;  // the gauges this component uses
+  double cache_hit_ratio = -1;       // hits / (hits + misses); -1 when it saw no lookups
 };
 
 struct WorkloadSummary {

@@ -6,10 +6,22 @@
 
 namespace dsim {
 
-const char* TimeseriesCsvWriter::header() {
-  return "window_start_s,window_end_s,component,kind,arrivals,served,lost,throughput_per_s,"
-         "latency_mean_s,latency_p50_s,latency_p90_s,latency_p99_s,latency_max_s,queue_depth,"
-         "queue_depth_max,in_system,utilization";
+// Fixed columns, then one per failure reason (lost_<reason>), per counter and per gauge, in enum
+// order: every row has every column, so the file loads as one table.
+const std::string& TimeseriesCsvWriter::header() {
+  static const std::string h = [] {
+    std::string s =
+        "window_start_s,window_end_s,component,kind,arrivals,served,lost,throughput_per_s,"
+        "latency_mean_s,latency_p50_s,latency_p90_s,latency_p99_s,latency_max_s,queue_depth,"
+        "queue_depth_max,in_system,utilization";
+    for (int r = 1; r < kReasonCount; ++r)
+      s += std::string(",lost_") + to_string(static_cast<Reason>(r));
+    for (int k = 0; k < kCounterCount; ++k)
+      s += std::string(",") + to_string(static_cast<Counter>(k));
+    for (int g = 0; g < kGaugeCount; ++g) s += std::string(",") + to_string(static_cast<Gauge>(g));
+    return s;
+  }();
+  return h;
 }
 
 TimeseriesCsvWriter::TimeseriesCsvWriter(std::ostream& out) : out_(out) {
@@ -33,7 +45,12 @@ void TimeseriesCsvWriter::on_window(const Simulation& sim, const WindowReport& r
         static_cast<double>(r.latency_p99_ns) * 1e-9, static_cast<double>(r.latency_max_ns) * 1e-9,
         static_cast<long long>(r.queue_depth), static_cast<long long>(r.queue_depth_max),
         static_cast<long long>(r.in_system), r.utilization);
-    out_ << buf;
+    std::string line = buf;
+    line.pop_back();  // the newline
+    for (int k = 1; k < kReasonCount; ++k) line += "," + std::to_string(r.lost_by_reason[k]);
+    for (int k = 0; k < kCounterCount; ++k) line += "," + std::to_string(r.counters[k]);
+    for (int g = 0; g < kGaugeCount; ++g) line += "," + std::to_string(r.gauges[g]);
+    out_ << line << '\n';
   }
 }
 

@@ -13,7 +13,7 @@ class TimeseriesCsvWriter final : public Observer {
   explicit TimeseriesCsvWriter(std::ostream& out);
   void on_window(const Simulation& sim, const WindowReport& report) override;
 
-  static const char* header();
+  static const std::string& header();
 
  private:
   std::ostream& out_;

@@ -578,7 +578,10 @@ std::optional<TargetRef> Loader::target(const YAML::Node& n, const std::string& 
     error(n, what + ": expected a component name, got " + quote_text(name) + " (" + problem + ")");
     return std::nullopt;
   }
-  return TargetRef{name, where(n)};
+  TargetRef t;
+  t.name = name;
+  t.where = where(n);
+  return t;
 }
 
 std::optional<RouteSpec> Loader::route(const YAML::Node& n, const std::string& what) {
