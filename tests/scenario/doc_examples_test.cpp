@@ -1,4 +1,5 @@
-// Every ```yaml block in docs/scenario-format.md is checked, so the examples cannot rot.
+// Every ```yaml block in docs/scenario-format.md and docs/components/*.md is checked, so the
+// examples cannot rot.
 //
 //   complete scenario (has a top-level `components:` key)  loads without errors and runs (its
 //                                                            first two simulated minutes) with
@@ -14,6 +15,8 @@
 // nor marked fails, so that a new example is never silently left unchecked.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -27,7 +30,23 @@ namespace {
 
 constexpr const char* kDocPath = DSIM_DOCS_DIR "/scenario-format.md";
 
+// The scenario format, then each component kind's page, in name order.
+std::vector<std::string> doc_files() {
+  std::vector<std::string> files = {kDocPath};
+  std::vector<std::string> kinds;
+  const std::filesystem::path dir = DSIM_DOCS_DIR "/components";
+  if (std::filesystem::is_directory(dir)) {
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+      if (e.path().extension() == ".md") kinds.push_back(e.path().string());
+    }
+  }
+  std::sort(kinds.begin(), kinds.end());
+  files.insert(files.end(), kinds.begin(), kinds.end());
+  return files;
+}
+
 struct YamlBlock {
+  std::string file;    // relative to docs/
   int line = 0;        // 1-based line of the opening fence
   std::string marker;  // the HTML comment before the fence, or ""
   std::string text;
@@ -35,16 +54,17 @@ struct YamlBlock {
     return text.rfind("components:", 0) == 0 || text.find("\ncomponents:") != std::string::npos;
   }
   std::string where() const {
-    return "the ```yaml block at docs/scenario-format.md:" + std::to_string(line);
+    return "the ```yaml block at docs/" + file + ":" + std::to_string(line);
   }
 };
 
-std::vector<YamlBlock> yaml_blocks() {
-  std::ifstream in(kDocPath, std::ios::binary);
+std::vector<YamlBlock> yaml_blocks(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
   if (!in) {
-    ADD_FAILURE() << "cannot open " << kDocPath;
+    ADD_FAILURE() << "cannot open " << path;
     return {};
   }
+  const std::string file = path.substr(std::string(DSIM_DOCS_DIR).size() + 1);
   std::vector<YamlBlock> blocks;
   std::string last_non_blank;
   int number = 0;
@@ -52,6 +72,7 @@ std::vector<YamlBlock> yaml_blocks() {
     ++number;
     if (line == "```yaml") {
       YamlBlock b;
+      b.file = file;
       b.line = number;
       if (last_non_blank.rfind("<!--", 0) == 0) b.marker = last_non_blank;
       for (std::string body; std::getline(in, body);) {
@@ -66,6 +87,15 @@ std::vector<YamlBlock> yaml_blocks() {
     }
   }
   return blocks;
+}
+
+std::vector<YamlBlock> all_yaml_blocks() {
+  std::vector<YamlBlock> all;
+  for (const std::string& f : doc_files()) {
+    std::vector<YamlBlock> b = yaml_blocks(f);
+    all.insert(all.end(), b.begin(), b.end());
+  }
+  return all;
 }
 
 bool sets_key(const std::string& text, const std::string& key) {
@@ -109,15 +139,15 @@ std::string source_scenario(const std::string& fragment) {
 
 TEST(DocExamples, TheDocHasAtLeastThreeCompleteScenarios) {
   int complete = 0;
-  for (const YamlBlock& b : yaml_blocks()) complete += b.complete() ? 1 : 0;
+  for (const YamlBlock& b : yaml_blocks(kDocPath)) complete += b.complete() ? 1 : 0;
   EXPECT_GE(complete, 3);
 }
 
 TEST(DocExamples, EveryCompleteScenarioLoadsAndRuns) {
-  for (const YamlBlock& b : yaml_blocks()) {
+  for (const YamlBlock& b : all_yaml_blocks()) {
     if (!b.complete()) continue;
     SCOPED_TRACE(b.where());
-    const LoadResult r = load_scenario_text(b.text, "scenario-format.md");
+    const LoadResult r = load_scenario_text(b.text, b.file);
     ASSERT_TRUE(r.scenario.has_value()) << b.where() << " does not load:\n"
                                         << r.diagnostics.to_string();
     // The first two simulated minutes are enough to exercise every component and keep the test
@@ -131,7 +161,7 @@ TEST(DocExamples, EveryCompleteScenarioLoadsAndRuns) {
 }
 
 TEST(DocExamples, EveryFragmentIsMarkedAndValid) {
-  for (const YamlBlock& b : yaml_blocks()) {
+  for (const YamlBlock& b : all_yaml_blocks()) {
     if (b.complete()) continue;
     SCOPED_TRACE(b.where());
     if (b.marker == "<!-- fragment: service -->" || b.marker == "<!-- fragment: source -->") {
