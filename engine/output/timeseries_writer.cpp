@@ -47,9 +47,19 @@ void TimeseriesCsvWriter::on_window(const Simulation& sim, const WindowReport& r
         static_cast<long long>(r.in_system), r.utilization);
     std::string line = buf;
     line.pop_back();  // the newline
-    for (int k = 1; k < kReasonCount; ++k) line += "," + std::to_string(r.lost_by_reason[k]);
-    for (int k = 0; k < kCounterCount; ++k) line += "," + std::to_string(r.counters[k]);
-    for (int g = 0; g < kGaugeCount; ++g) line += "," + std::to_string(r.gauges[g]);
+    // (Appended piecewise: GCC 12 warns falsely about "," + std::to_string(...).)
+    for (int k = 1; k < kReasonCount; ++k) {
+      line += ',';
+      line += std::to_string(r.lost_by_reason[k]);
+    }
+    for (int k = 0; k < kCounterCount; ++k) {
+      line += ',';
+      line += std::to_string(r.counters[k]);
+    }
+    for (int g = 0; g < kGaugeCount; ++g) {
+      line += ',';
+      line += std::to_string(r.gauges[g]);
+    }
     out_ << line << '\n';
   }
 }
