@@ -21,10 +21,10 @@ std::string ProviderRateLimitSpec::check() {
 }
 
 void ProviderQuotaSpec::describe(ParamVisitor& v) {
-  v.count({"limit", "count", "Calls admitted per period.", true}, limit, 0, INT64_MAX - 1);
+  v.count({"limit", "count", "Calls admitted per period.", true}, limit, 0, INT64_MAX);
   v.duration({"period", "duration",
-              "Length of a quota period; periods are fixed, starting at time 0 (1d: per "
-              "simulated day).",
+              "Length of a quota period. Periods are fixed and start at time 0; 1d means per "
+              "simulated day.",
               true},
              period);
 }
