@@ -1,6 +1,7 @@
 #include "components/load_balancer.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 #include <utility>
 
 #include "core/simulation.hpp"
@@ -340,6 +341,21 @@ void LoadBalancer::accept(Simulation& sim, CallHandle h) {
 }
 
 void LoadBalancer::proxy(Simulation& sim, CallHandle h) {
+  // A balancer among its own backends (directly or through other zero-time hops) would call
+  // itself for ever within one instant; end the run with a clear error before the stack does.
+  if (nesting_ >= kMaxNesting) {
+    throw std::runtime_error("load_balancer '" + name() + "' was called back " +
+                             std::to_string(kMaxNesting) +
+                             " times within one call, without simulated time passing: its "
+                             "backends lead back to it through components that take no time "
+                             "(is it, or a balancer in front of it, among its own backends?)");
+  }
+  ++nesting_;
+  proxy_now(sim, h);
+  --nesting_;
+}
+
+void LoadBalancer::proxy_now(Simulation& sim, CallHandle h) {
   const RequestHandle request = sim.call(h).request;
   const Time deadline = sim.call(h).deadline;
   const uint32_t b = pick(sim.request(request).key, kNone);

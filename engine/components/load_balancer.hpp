@@ -117,6 +117,7 @@ class LoadBalancer final : public Component, public CallOwner {
   };
 
   void proxy(Simulation& sim, CallHandle h);
+  void proxy_now(Simulation& sim, CallHandle h);
   void respond(Simulation& sim, CallHandle h, const Reply& reply);
   void probe(Simulation& sim);
   void set_rotation(Simulation& sim, uint32_t backend, bool in);
@@ -135,13 +136,15 @@ class LoadBalancer final : public Component, public CallOwner {
   LoadBalancerParams& p_;
   Outbound out_{*this, *this};
   std::vector<Backend> backends_;
-  std::vector<uint32_t> rotation_;   // backends in rotation, in list order
-  std::vector<uint32_t> position_;   // a backend's index in rotation_, or kNone if ejected
-  std::vector<int64_t> cumulative_;  // running sums of their weights (random)
-  std::vector<uint32_t> sample_;     // a permutation of rotation_ (power_of_d draws from it)
-  std::vector<RingPoint> ring_;      // consistent_hash, sorted by hash
-  size_t next_ = 0;                  // round_robin: the next backend to try
-  size_t tie_start_ = 0;             // least_connections: where the next scan starts
+  std::vector<uint32_t> rotation_;         // backends in rotation, in list order
+  std::vector<uint32_t> position_;         // a backend's index in rotation_, or kNone if ejected
+  std::vector<int64_t> cumulative_;        // running sums of their weights (random)
+  std::vector<uint32_t> sample_;           // a permutation of rotation_ (power_of_d draws from it)
+  std::vector<RingPoint> ring_;            // consistent_hash, sorted by hash
+  size_t next_ = 0;                        // round_robin: the next backend to try
+  size_t tie_start_ = 0;                   // least_connections: where the next scan starts
+  static constexpr int kMaxNesting = 100;  // calls into proxy() on the stack at once
+  int nesting_ = 0;
   int64_t choices_ = 2;
   bool has_latency_ = false;
   Rng pick_rng_;

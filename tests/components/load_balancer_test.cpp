@@ -510,6 +510,42 @@ TEST(LoadBalancer, RelaysFailuresWithTheBackendAsTheirOrigin) {
   EXPECT_EQ(metrics_of(sim, "lb").dropped()[static_cast<int>(Reason::queue_full)], 5u);
 }
 
+// Calls at 10, 20, 30 and 40 ms whose client gives up after 150 ms and says so
+// (propagate_deadline); one worker, 100 ms each. The first is served by 110 ms; the second runs
+// from 110 to 210 ms, past its client's 170 ms. At 210 ms the third and fourth callers are gone
+// too (180 and 190 ms): with the deadline passed on by the balancer (its default) the service
+// drops them unworked, without it it works on them for nobody.
+uint64_t unworked_calls(const std::string& lb_keys) {
+  const std::string yaml = R"(
+name: lb-deadline
+seed: 44
+duration: 10s
+components:
+  users:
+    kind: source
+    arrivals: {constant: 100/s}
+    max_requests: 4
+    timeout: 150ms
+    propagate_deadline: true
+    target: lb
+  lb:
+    kind: load_balancer
+    backends: [api]
+)" + lb_keys + R"(
+  api:
+    kind: service
+    service_time: 100ms
+)";
+  auto sim = run_checked(yaml);
+  EXPECT_EQ(sim->ledger().completed, 1u);
+  return metrics_of(*sim, "api").dropped()[static_cast<int>(Reason::deadline_exceeded)];
+}
+
+TEST(LoadBalancer, PassesItsCallersDeadlineOnByDefault) {
+  EXPECT_EQ(unworked_calls(""), 2u);
+  EXPECT_EQ(unworked_calls("    propagate_deadline: false\n"), 0u);
+}
+
 TEST(LoadBalancer, OwnLatencyIsAddedBeforeTheBackendIsCalled) {
   RequestLog log;
   Simulation sim(load_text(scenario("    backends: [a]\n    latency: 2ms\n", {"a"}, "10/s", 5)));
@@ -600,6 +636,21 @@ TEST(LoadBalancer, RejectsBadConfigurationsWithClearMessages) {
             "test.yaml:13:13: error: components.lb.policy: unknown value 'least_conn'; expected "
             "round_robin, random, least_connections, power_of_d, p2c, weighted or "
             "consistent_hash\n");
+}
+
+TEST(LoadBalancer, ABalancerAmongItsOwnBackendsEndsTheRunWithAClearError) {
+  // It loads (every backend is a component, and the balancer completes calls), but each call
+  // would go round for ever without time passing.
+  Simulation sim(load_text(scenario("    backends: [lb]\n", {}, "1/s", 1)));
+  try {
+    sim.run();
+    ADD_FAILURE() << "the run should have thrown";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(),
+                 "load_balancer 'lb' was called back 100 times within one call, without simulated "
+                 "time passing: its backends lead back to it through components that take no "
+                 "time (is it, or a balancer in front of it, among its own backends?)");
+  }
 }
 
 // The example in docs/components/load_balancer.md loads and runs with every request accounted for.
