@@ -257,9 +257,16 @@ void Outbound::on_event(Simulation& sim, const Event& e) {
       attempt_ended(sim, ex, true);
       failed(sim, slot, Reason::timeout, Time::zero(), false, owner_.index());
       break;
-    case kRetry:
+    case kRetry: {
+      const uint32_t site = callback_.retry_site(sim, ex.token, ex.site);
+      if (site == CallOwner::kNoSite) {
+        failed(sim, slot, Reason::unavailable, Time::zero(), true, owner_.index());
+        return;
+      }
+      exchanges_[slot].site = site;
       attempt(sim, slot);
       break;
+    }
     case kFallback:
       complete(sim, slot, Reply{Reason::none, true, Time::zero(), owner_.index()});
       break;
@@ -309,6 +316,7 @@ void Outbound::failed(Simulation& sim, uint32_t slot, Reason reason, Time retry_
   }
   Reply r = Reply::failure(reason);
   r.origin = origin;
+  r.retry_after = retry_after;  // a proxy relays a 429's hint to its own caller
   complete(sim, slot, r);
 }
 

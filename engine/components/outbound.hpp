@@ -28,9 +28,16 @@ class Simulation;
 
 class CallOwner {
  public:
+  static constexpr uint32_t kNoSite = UINT32_MAX;
   virtual ~CallOwner() = default;
   // The final answer of an exchange started with Outbound::call(token).
   virtual void on_call_done(Simulation& sim, uint64_t token, const Reply& reply) = 0;
+  // The site a retry of exchange `token` goes to, asked just before the retry is made (after the
+  // backoff) with the site of the attempt that failed. A load balancer answers with another
+  // backend; kNoSite ends the exchange with reason unavailable (nowhere left to try).
+  virtual uint32_t retry_site(Simulation&, uint64_t /*token*/, uint32_t failed_site) {
+    return failed_site;
+  }
 };
 
 // Count-based circuit breaker (see CircuitBreakerSpec).

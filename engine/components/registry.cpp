@@ -1,5 +1,7 @@
 #include "components/registry.hpp"
 
+#include "components/external.hpp"
+#include "components/load_balancer.hpp"
 #include "components/service.hpp"
 #include "components/sink.hpp"
 #include "components/source.hpp"
@@ -25,6 +27,15 @@ const std::vector<ComponentKind>& component_kinds() {
        "request or runs a handler of steps (compute, calls, publishes, fan-outs, branches).",
        false, make_params<ServiceParams>, create<Service>},
       {"sink", "Where requests complete.", false, make_params<SinkParams>, create<Sink>},
+      {"load_balancer",
+       "Spreads calls over backends (round robin, random, least connections, power of d "
+       "choices, smooth weighted round robin, consistent hashing) and relays their answers; "
+       "active health checks take failing backends out of rotation and back.",
+       false, make_params<LoadBalancerParams>, create<LoadBalancer>},
+      {"external",
+       "A third-party API (email, SMS, push): a latency, an error rate, the provider's rate "
+       "limit answered with 429s and retry-after, and a quota per period.",
+       false, make_params<ExternalParams>, create<External>},
   };
   return kinds;
 }

@@ -45,6 +45,9 @@ class Component {
   virtual void on_request_finished(Simulation&, const Request&, Outcome) {}
   // A live parameter change was applied to params(); bring the running state in line.
   virtual void on_params_changed(Simulation&, const std::string& /*param*/) {}
+  // What this component's health endpoint answers at `now`, as a load balancer's active health
+  // check sees it. Always true for now; failure injection (a crashed component) will answer false.
+  virtual bool healthy(Time /*now*/) const { return true; }
 
   ComponentParams& params() { return *params_; }
   const ComponentParams& params() const { return *params_; }

@@ -47,6 +47,9 @@ struct ParamGroup {
   // referred to from each kind; nullptr documents the block's fields inline.
   virtual const char* shared_doc_title() const { return nullptr; }
   virtual std::unique_ptr<ParamGroup> fresh() const { return nullptr; }  // for shared docs
+  // A block that may also be written as a single value names the key that value stands for:
+  // with "to", the list entry `a` reads as `{to: a}` (a load balancer's `backends: [a, b]`).
+  virtual const char* scalar_key() const { return nullptr; }
   bool present = false;            // the block was given (set by the loader)
   std::vector<std::string> given;  // its keys that were given (set by the loader)
   bool has(std::string_view key) const {

@@ -359,6 +359,22 @@ std::string Simulation::set_parameter(const std::string& component, const std::s
   return {};
 }
 
+void Simulation::substitute(const std::string& name, std::unique_ptr<Component> stand_in) {
+  if (state_ != Lifecycle::created) {
+    throw LifecycleError("substitute() called after the run started");
+  }
+  for (auto& c : components_) {
+    if (c->name() != name) continue;
+    if (!stand_in || stand_in->name() != name) {
+      throw std::invalid_argument("a stand-in for '" + name + "' must have its name");
+    }
+    stand_in->index_ = c->index_;
+    c = std::move(stand_in);
+    return;
+  }
+  throw std::invalid_argument("no component named '" + name + "'");
+}
+
 void Simulation::add_observer(Observer* o) {
   observers_.push_back(o);
   if (o->wants_requests()) request_observers_.push_back(o);

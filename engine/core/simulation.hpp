@@ -148,6 +148,11 @@ class Simulation {
   // success or a message saying what is wrong, in the loader's words.
   std::string set_parameter(const std::string& component, const std::string& param,
                             const std::string& value);
+  // Tests only: puts a stand-in of the test's own making (e.g. a backend whose health follows a
+  // script) in the place of component `name`, before the run starts. The stand-in keeps the
+  // name and the index, so every reference to the component now reaches it. Throws
+  // std::invalid_argument for an unknown name and LifecycleError once the run has started.
+  void substitute(const std::string& name, std::unique_ptr<Component> stand_in);
 
   // --- Read-only door --------------------------------------------------------------------
   void add_observer(Observer* o);

@@ -109,6 +109,7 @@ enum class Gauge : uint8_t {
   replication_lag_ms,  // replica behind primary (sampled at each write)
   disk_used_bytes,
   memory_used_bytes,
+  healthy_backends,  // a load balancer's backends in rotation (not ejected by health checks)
   kCount
 };
 inline constexpr int kGaugeCount = static_cast<int>(Gauge::kCount);

@@ -735,6 +735,10 @@ class YamlParamReader final : public ParamVisitor {
 
   // Reads one nested block: its own fields, unknown keys, then the block's own consistency check.
   void read_group(const YAML::Node& n, const std::string& what, ParamGroup& g) {
+    if (const char* key = g.scalar_key(); key && n.IsScalar()) {
+      read_scalar_group(n, what, key, g);
+      return;
+    }
     if (!n.IsMap()) {
       l_.error(n, what + ": expected a map, got " + got(n));
       return;
@@ -744,6 +748,18 @@ class YamlParamReader final : public ParamVisitor {
     l_.check_map(n, what, inner.known());
     g.present = true;
     g.given = map_keys(n);
+    if (const std::string problem = g.check(); !problem.empty()) l_.error(n, what + ": " + problem);
+  }
+
+  // The short form of a block: a single value read as {key: value}. Messages point at the value.
+  void read_scalar_group(const YAML::Node& n, const std::string& what, const char* key,
+                         ParamGroup& g) {
+    YAML::Node map(YAML::NodeType::Map);
+    map[key] = n;  // the same node, so its location is kept
+    YamlParamReader inner(l_, map, what, nullptr, false);
+    g.describe(inner);
+    g.present = true;
+    g.given = {key};
     if (const std::string problem = g.check(); !problem.empty()) l_.error(n, what + ": " + problem);
   }
 
