@@ -1,5 +1,6 @@
 #include "components/registry.hpp"
 
+#include "components/queue.hpp"
 #include "components/service.hpp"
 #include "components/sink.hpp"
 #include "components/source.hpp"
@@ -25,6 +26,11 @@ const std::vector<ComponentKind>& component_kinds() {
        "request or runs a handler of steps (compute, calls, publishes, fan-outs, branches).",
        false, make_params<ServiceParams>, create<Service>},
       {"sink", "Where requests complete.", false, make_params<SinkParams>, create<Sink>},
+      {"queue",
+       "A message broker: publishes are stored as messages (new requests) and delivered to "
+       "consumers, with visibility timeout, redelivery, dead-letter queue, partitions, delays, "
+       "capacity and consumer autoscaling.",
+       false, make_params<QueueParams>, create<Queue>},
   };
   return kinds;
 }

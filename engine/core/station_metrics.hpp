@@ -109,6 +109,8 @@ enum class Gauge : uint8_t {
   replication_lag_ms,  // replica behind primary (sampled at each write)
   disk_used_bytes,
   memory_used_bytes,
+  messages_in_flight,  // queue: messages received by a consumer and not yet settled
+  blocked_publishers,  // queue with when_full: backpressure: publishes waiting for room
   kCount
 };
 inline constexpr int kGaugeCount = static_cast<int>(Gauge::kCount);
