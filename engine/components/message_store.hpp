@@ -10,6 +10,8 @@
 //                 becomes visible again goes back to its original place, not to the end. Removal
 //                 other than by pop is lazy: stale entries are skipped and compacted away.
 //   Partition     one partition of a partitioned queue: its messages in publish order (a log).
+//   ExpiryQueue   deadlines that fall in the order they were set (visibility timeouts, retention):
+//                 a FIFO watched by one timer instead of one event per deadline.
 #pragma once
 
 #include <cstdint>
@@ -116,6 +118,29 @@ class ReadyQueue {
 struct Partition {
   std::deque<uint32_t> log;  // its messages in publish order; settled ones leave from the front
   uint32_t in_flight = 0;    // messages of its current batch still held by a consumer's receipt
+};
+
+// Deadlines made by adding a constant (the visibility timeout, the retention) to a clock that never
+// goes back fall due in the order they were set. A FIFO with a single timer, set for its oldest
+// entry, then replaces one pending event per deadline: entries whose message has moved on
+// (acknowledged long before its visibility timeout, say) are skipped when they reach the front, at
+// no cost in events. `tag` is what the entry was set for (a receipt, a generation).
+class ExpiryQueue {
+ public:
+  struct Entry {
+    uint32_t message;
+    uint32_t tag;
+    Time due;
+  };
+  void push(const Entry& e) { entries_.push_back(e); }
+  bool empty() const { return entries_.empty(); }
+  const Entry& front() const { return entries_.front(); }
+  void pop() { entries_.pop_front(); }
+  size_t size() const { return entries_.size(); }
+  bool timer_set = false;  // an event is pending for the front's instant (or an earlier one)
+
+ private:
+  std::deque<Entry> entries_;
 };
 
 // The partition of a key: a 64-bit mix of the key (SplitMix64's finaliser), modulo the number of

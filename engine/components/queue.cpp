@@ -285,8 +285,8 @@ void Queue::store(Simulation& sim, CallHandle h) {
     make_ready(sim, m);
   }
   if (p_.retention > Time::zero()) {
-    sim.schedule(sim.now() + p_.retention, *this, kRetention,
-                 pack_handle(m, messages_[m].generation));
+    retention_.push({m, messages_[m].generation, sim.now() + p_.retention});
+    arm(sim, retention_, kRetention);
   }
   sim.reply(h, Reply::success());
 }
@@ -357,8 +357,56 @@ void Queue::receive(Simulation& sim, uint32_t m, uint32_t consumer) {
   set_in_flight(sim, +1);
   if (!partitions_.empty()) ++partitions_[msg.partition].in_flight;
   consumers_[consumer].batch.push_back(Delivery{m, msg.serial});
-  sim.schedule(sim.now() + p_.visibility_timeout, *this, kVisibilityExpired,
-               pack_handle(m, msg.serial));
+  visibility_.push({m, msg.serial, sim.now() + p_.visibility_timeout});
+  arm(sim, visibility_, kVisibilityExpired);
+}
+
+void Queue::arm(Simulation& sim, ExpiryQueue& deadlines, uint32_t kind) {
+  if (deadlines.timer_set || deadlines.empty()) return;
+  deadlines.timer_set = true;
+  sim.schedule(deadlines.front().due, *this, kind, 0);
+}
+
+// Every receipt whose visibility timeout has run out comes back, in the order received.
+void Queue::visibility_expired(Simulation& sim) {
+  // (timer_set stays true meanwhile: a deadline set by work done here must not arm a second
+  // timer for the entries being handled now.)
+  const auto current = [this](const ExpiryQueue::Entry& e) {
+    const Message& msg = messages_[e.message];
+    return msg.live && msg.serial == e.tag && msg.state == Message::State::in_flight;
+  };
+  while (!visibility_.empty() && visibility_.front().due <= sim.now()) {
+    const ExpiryQueue::Entry e = visibility_.front();
+    visibility_.pop();
+    if (current(e)) release(sim, e.message, Release::timed_out);
+  }
+  while (!visibility_.empty() && !current(visibility_.front())) visibility_.pop();
+  visibility_.timer_set = false;
+  arm(sim, visibility_, kVisibilityExpired);
+}
+
+// Waiting messages that have outlived the retention are dropped; one in flight is judged when it
+// comes back (see release()).
+void Queue::retention_expired(Simulation& sim) {
+  // (timer_set stays true meanwhile: a deadline set by work done here must not arm a second
+  // timer for the entries being handled now.)
+  const auto current = [this](const ExpiryQueue::Entry& e) {
+    const Message& msg = messages_[e.message];
+    return msg.live && msg.generation == e.tag && msg.state != Message::State::settled;
+  };
+  while (!retention_.empty() && retention_.front().due <= sim.now()) {
+    const ExpiryQueue::Entry e = retention_.front();
+    retention_.pop();
+    if (!current(e)) continue;
+    const Message::State state = messages_[e.message].state;
+    if (state != Message::State::delayed && state != Message::State::ready) continue;
+    set_waiting(sim, -1);
+    settle(sim, e.message, Outcome::dropped, Reason::expired);
+    if (state == Message::State::ready && partitions_.empty()) ready_.removed(messages_);
+  }
+  while (!retention_.empty() && !current(retention_.front())) retention_.pop();
+  retention_.timer_set = false;
+  arm(sim, retention_, kRetention);
 }
 
 // A message in flight comes back without success: its processing failed, or its visibility
@@ -490,26 +538,12 @@ void Queue::on_event(Simulation& sim, const Event& e) {
       make_ready(sim, m);
       break;
     }
-    case kVisibilityExpired: {
-      const Message& msg = messages_[m];
-      if (!msg.live || msg.serial != payload_serial(e.payload) ||
-          msg.state != Message::State::in_flight) {
-        return;  // settled or released since
-      }
-      release(sim, m, Release::timed_out);
+    case kVisibilityExpired:
+      visibility_expired(sim);
       break;
-    }
-    case kRetention: {
-      const Message& msg = messages_[m];
-      if (!msg.live || msg.generation != payload_serial(e.payload)) return;
-      // One in flight is judged when it comes back (see release()).
-      if (msg.state != Message::State::delayed && msg.state != Message::State::ready) return;
-      const bool was_ready = msg.state == Message::State::ready;
-      set_waiting(sim, -1);
-      settle(sim, m, Outcome::dropped, Reason::expired);
-      if (was_ready && partitions_.empty()) ready_.removed(messages_);
+    case kRetention:
+      retention_expired(sim);
       break;
-    }
     case kAutoscaleCheck:
       check_pending_ = false;
       break;

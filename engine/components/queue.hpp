@@ -117,12 +117,12 @@ class Queue final : public Component, public CallOwner {
 
  private:
   enum EventKind : uint32_t {
-    kPublished = 0,  // publish latency over: store the message (payload: the call)
-    kVisible,        // delay or backoff over (payload: message, serial)
-    kVisibilityExpired,
-    kRetention,        // payload: message, generation
-    kAutoscaleCheck,   // a cooldown ended
-    kConsumersStarted  // scaled-out consumers are up (payload: the new count)
+    kPublished = 0,      // publish latency over: store the message (payload: the call)
+    kVisible,            // delay or backoff over (payload: message, serial)
+    kVisibilityExpired,  // the oldest visibility deadlines are due
+    kRetention,          // the oldest retention deadlines are due
+    kAutoscaleCheck,     // a cooldown ended
+    kConsumersStarted    // scaled-out consumers are up (payload: the new count)
   };
   enum class Release { failed, timed_out };
 
@@ -157,6 +157,9 @@ class Queue final : public Component, public CallOwner {
   void drop_holder(uint32_t m);
   Time backoff(const Message& msg);
   void set_waiting(Simulation& sim, int64_t delta);
+  void arm(Simulation& sim, ExpiryQueue& deadlines, uint32_t kind);
+  void visibility_expired(Simulation& sim);
+  void retention_expired(Simulation& sim);
   void set_in_flight(Simulation& sim, int64_t delta);
   void store_dead_letter(Simulation& sim);
   // Consumers.
@@ -185,6 +188,8 @@ class Queue final : public Component, public CallOwner {
   std::vector<Partition> partitions_;  // partitioned
   std::deque<uint32_t> candidates_;    // partitions that may have become deliverable
   std::deque<CallHandle> blocked_;     // publishes waiting for room (backpressure)
+  ExpiryQueue visibility_;             // receipts, by when their visibility timeout runs out
+  ExpiryQueue retention_;              // stored messages, by when they outlive the retention
   uint64_t next_sequence_ = 0;
   int64_t waiting_ = 0, in_flight_ = 0, dead_letters_ = 0, dlq_depth_ = 0;
 
