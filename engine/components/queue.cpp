@@ -447,15 +447,10 @@ Time Queue::backoff(const Message& msg) {
     t = std::ldexp(t, static_cast<int>(std::min<uint32_t>(msg.receives - 1, 62)));
   }
   t = std::min(t, static_cast<double>(b.cap.count_ns()));
-  switch (b.jitter) {
-    case 1:  // full
-      t = backoff_rng_.uniform01() * t;
-      break;
-    case 2:  // equal
-      t = t / 2 + backoff_rng_.uniform01() * (t / 2);
-      break;
-    default:
-      break;
+  if (b.jitter == RedeliveryBackoffSpec::full) {
+    t = backoff_rng_.uniform01() * t;
+  } else if (b.jitter == RedeliveryBackoffSpec::equal) {
+    t = t / 2 + backoff_rng_.uniform01() * (t / 2);
   }
   return Time::ns(static_cast<int64_t>(t));
 }

@@ -38,6 +38,7 @@ struct RedeliveryBackoffSpec : ParamGroup {
   Time base = Time::s(1);
   Time cap = Time::s(15 * 60);
   int jitter = 0;  // kJitterNames
+  enum Jitter { none, full, equal };
   static constexpr const char* kJitterNames[] = {"none", "full", "equal", nullptr};
   void describe(ParamVisitor& v) override;
   std::string check() override;

@@ -335,6 +335,85 @@ TEST(Queue, AVisibilityTimeoutLongerThanTheProcessingDeliversOnce) {
   EXPECT_EQ(metrics_of(*sim, "worker").served(), 1u);
 }
 
+// A message that comes back keeps its place at the front. Processing takes 1.5 s, the visibility
+// timeout is 1 s, one consumer, max_receives 3, messages at 0.1s, 0.2s, 0.3s. m1 is received at
+// 0.1s, comes back at 1.1s, and when the consumer is free again (1.6s) it takes m1 again, not m2;
+// likewise at 3.1s; m1 is dead-lettered at 4.1s. m2 then has the consumer from 4.6s (receives at
+// 4.6s, 6.1s, 7.6s; dead-lettered 8.6s), and m3 from 9.1s (dead-lettered 13.1s).
+TEST(Queue, AMessageMadeVisibleAgainKeepsItsPlace) {
+  const std::string yaml = R"(
+name: place
+seed: 59
+duration: 30s
+components:
+  producer:
+    kind: source
+    arrivals: {constant: 10/s}
+    max_requests: 3
+    target: jobs
+  jobs:
+    kind: queue
+    visibility_timeout: 1s
+    max_receives: 3
+    consumers: {target: worker, count: 1}
+  worker:
+    kind: service
+    workers: 10
+    service_time: 1500ms
+)";
+  RequestLog log;
+  auto sim = run_checked(yaml, {&log});
+  const std::vector<Finished> messages = of_workload(log, *sim, "jobs");
+  ASSERT_EQ(messages.size(), 3u);
+  const std::vector<double> dead_at = {4.1, 8.6, 13.1};
+  for (size_t i = 0; i < messages.size(); ++i) {
+    EXPECT_EQ(messages[i].created.count_ns(), ns(0.1 * static_cast<double>(i + 1)));
+    EXPECT_EQ(messages[i].outcome, Outcome::dead_lettered);
+    EXPECT_EQ(messages[i].finished.count_ns(), ns(dead_at[i]));
+  }
+  EXPECT_EQ(count(*sim, "jobs", Counter::redeliveries), 6u);
+  EXPECT_EQ(count(*sim, "jobs", Counter::duplicates), 6u) << "each after a late success";
+}
+
+// The consumer's own call timeout is not the visibility timeout. Here the consumer waits 500 ms
+// for a worker that takes 1 s, with visibility 30 s and max_receives 2: the first receive fails
+// by timeout at 0.6s, the message is visible again at once and received again, fails again at
+// 1.1s and is dead-lettered - well within its visibility timeout. The worker still finishes both
+// deliveries (at 1.1s and 1.6s): two side effects the queue cannot see, since its consumer gave
+// up on them; they are not queue duplicates (no delivery was outstanding at a receive).
+TEST(Queue, TheConsumersCallTimeoutIsIndependentOfTheVisibilityTimeout) {
+  const std::string yaml = R"(
+name: timeouts
+seed: 60
+duration: 10s
+components:
+  producer:
+    kind: source
+    arrivals: {constant: 10/s}
+    max_requests: 1
+    target: jobs
+  jobs:
+    kind: queue
+    visibility_timeout: 30s
+    max_receives: 2
+    consumers: {target: worker, count: 1, timeout: 500ms}
+  worker:
+    kind: service
+    workers: 10
+    service_time: 1s
+)";
+  RequestLog log;
+  auto sim = run_checked(yaml, {&log});
+  const std::vector<Finished> messages = of_workload(log, *sim, "jobs");
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].outcome, Outcome::dead_lettered);
+  EXPECT_EQ(messages[0].finished.count_ns(), ns(1.1));
+  EXPECT_EQ(count(*sim, "jobs", Counter::timeouts), 2u);
+  EXPECT_EQ(count(*sim, "jobs", Counter::redeliveries), 1u);
+  EXPECT_EQ(count(*sim, "jobs", Counter::duplicates), 0u);
+  EXPECT_EQ(metrics_of(*sim, "worker").served(), 2u);
+}
+
 // With failure probability q per attempt, independent, and max_receives k, a message is
 // dead-lettered with probability q^k, and its receives R = min(G, k) with G geometric on
 // {1, 2, ...} of success probability 1 - q: P(R >= j) = q^(j-1), so
@@ -515,6 +594,53 @@ components:
   EXPECT_EQ(messages[0].finished.count_ns(), ns(6.1));
   EXPECT_EQ(jobs.metrics().counter(Counter::redeliveries), 3u);
   EXPECT_TRUE(Balanced(sim));
+}
+
+// Jittered backoff. Every receive fails and max_receives is 2, so a message is dead-lettered when
+// its second receive fails, right after the one backoff: its time from publish to dead letter is
+// the backoff itself. With base 1 s (constant), full jitter draws it uniform on [0, 1 s) (mean
+// 1/2, variance 1/12) and equal jitter on [0.5 s, 1 s) (mean 3/4, variance 1/48).
+TEST(Queue, JitteredRedeliveryBackoffIsUniform) {
+  for (const std::string jitter : {"full", "equal"}) {
+    SCOPED_TRACE(jitter);
+    const int n = 2000;
+    const std::string yaml = R"(
+name: jitter
+seed: 61
+duration: 60s
+components:
+  producer:
+    kind: source
+    arrivals: {poisson: 100/s}
+    max_requests: )" + std::to_string(n) +
+                             R"(
+    target: jobs
+  jobs:
+    kind: queue
+    max_receives: 2
+    redelivery_backoff: {backoff: constant, base: 1s, jitter: )" +
+                             jitter + R"(}
+    consumers: {target: broken, count: 2}
+)" + kBroken;
+    RequestLog log;
+    auto sim = run_checked(yaml, {&log});
+    const std::vector<Finished> messages = of_workload(log, *sim, "jobs");
+    ASSERT_EQ(messages.size(), static_cast<size_t>(n));
+    const double lo = jitter == "full" ? 0.0 : 0.5;
+    double sum = 0;
+    std::vector<uint64_t> deciles(10, 0);
+    for (const Finished& f : messages) {
+      ASSERT_EQ(f.outcome, Outcome::dead_lettered);
+      const double wait = (f.finished - f.created).seconds();
+      ASSERT_GE(wait, lo);
+      ASSERT_LT(wait, 1.0);
+      sum += wait;
+      ++deciles[std::min<size_t>(9, static_cast<size_t>((wait - lo) / (1 - lo) * 10))];
+    }
+    const double width = 1 - lo;
+    EXPECT_NEAR(sum / n, lo + width / 2, kZ * width / std::sqrt(12.0 * n));
+    EXPECT_LT(chi_square(deciles, std::vector<double>(10, 0.1)), chi_square_critical(9));
+  }
 }
 
 // --- Capacity -------------------------------------------------------------------------------
