@@ -2,6 +2,7 @@
 
 #include "components/external.hpp"
 #include "components/load_balancer.hpp"
+#include "components/queue.hpp"
 #include "components/service.hpp"
 #include "components/sink.hpp"
 #include "components/source.hpp"
@@ -36,6 +37,11 @@ const std::vector<ComponentKind>& component_kinds() {
        "A third-party API (email, SMS, push): a latency, an error rate, the provider's rate "
        "limit answered with 429s and retry-after, and a quota per period.",
        false, make_params<ExternalParams>, create<External>},
+      {"queue",
+       "A message broker: publishes are stored as messages (new requests) and delivered to "
+       "consumers, with visibility timeout, redelivery, dead-letter queue, partitions, delays, "
+       "capacity and consumer autoscaling.",
+       false, make_params<QueueParams>, create<Queue>},
   };
   return kinds;
 }

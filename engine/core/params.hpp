@@ -130,6 +130,14 @@ struct ComponentParams {
   // Names of the operations callers may ask for with `op:` (index = op_index); the first is the
   // default. Empty: the kind has no named operations.
   virtual std::vector<std::string> operations() const { return {}; }
+  // Rules about what one of this kind's references may name, checked once the topology check has
+  // resolved it: `ref` is one of this struct's own TargetRefs (compare addresses to tell which),
+  // `callee` the parameters of the component it names (`this` for a self-reference). Returns a
+  // message, or "" when fine (a queue's dead-letter queue must be a queue without consumers).
+  virtual std::string check_reference(const TargetRef& /*ref*/, const std::string& /*callee_kind*/,
+                                      const ComponentParams& /*callee*/) const {
+    return {};
+  }
   virtual std::unique_ptr<ComponentParams> clone() const = 0;
 };
 

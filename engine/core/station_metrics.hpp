@@ -110,6 +110,8 @@ enum class Gauge : uint8_t {
   disk_used_bytes,
   memory_used_bytes,
   healthy_backends,  // a load balancer's backends in rotation (not ejected by health checks)
+  messages_in_flight,  // queue: messages received by a consumer and not yet settled
+  blocked_publishers,  // queue with when_full: backpressure: publishes waiting for room
   kCount
 };
 inline constexpr int kGaugeCount = static_cast<int>(Gauge::kCount);

@@ -122,6 +122,10 @@ void check_topology(Scenario& s, Diagnostics& d) {
         }
         t->op_index = static_cast<uint16_t>(op - ops.begin());
       }
+      if (const std::string problem = c.params->check_reference(*t, callee.kind, *callee.params);
+          !problem.empty()) {
+        d.error(t->where, quote_text(c.name) + ": " + problem);
+      }
     }
     // A component completes requests (answers its caller) unless every forwarding route from it
     // leads on.
