@@ -1,5 +1,6 @@
 #include "components/registry.hpp"
 
+#include "components/database.hpp"
 #include "components/service.hpp"
 #include "components/sink.hpp"
 #include "components/source.hpp"
@@ -25,6 +26,11 @@ const std::vector<ComponentKind>& component_kinds() {
        "request or runs a handler of steps (compute, calls, publishes, fan-outs, branches).",
        false, make_params<ServiceParams>, create<Service>},
       {"sink", "Where requests complete.", false, make_params<SinkParams>, create<Sink>},
+      {"database",
+       "A connection pool in front of query classes (named operations), with row locks on hot "
+       "keys, read replicas with replication lag, primary failover, sharding by key and a disk "
+       "that writes fill.",
+       false, make_params<DatabaseParams>, create<Database>},
   };
   return kinds;
 }

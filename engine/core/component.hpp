@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/call.hpp"
 #include "core/event_queue.hpp"
@@ -45,6 +47,10 @@ class Component {
   virtual void on_request_finished(Simulation&, const Request&, Outcome) {}
   // A live parameter change was applied to params(); bring the running state in line.
   virtual void on_params_changed(Simulation&, const std::string& /*param*/) {}
+  // Figures a kind keeps beyond its StationMetrics, over the measured period, as (name, value)
+  // pairs (a database's per-shard utilisation...); summaries list them under the component.
+  virtual void extra_figures(const Simulation&,
+                             std::vector<std::pair<std::string, double>>& /*out*/) const {}
 
   ComponentParams& params() { return *params_; }
   const ComponentParams& params() const { return *params_; }

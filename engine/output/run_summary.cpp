@@ -1,6 +1,7 @@
 #include "output/run_summary.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "core/format.hpp"
@@ -55,6 +56,7 @@ RunSummary summarize(const Simulation& sim) {
     cs.mean_queue = m.queue().mean(since, sim.now());
     cs.max_queue = m.queue().max();
     cs.mean_in_system = m.in_system().mean(since, sim.now());
+    c->extra_figures(sim, cs.figures);
     s.components.push_back(std::move(cs));
   }
   for (const WorkloadStats& w : sim.workloads()) {
@@ -168,6 +170,16 @@ std::string format_summary_text(const RunSummary& s) {
       out += "  " + c.name + ": failed " + reason + " " + std::to_string(n) + "\n";
     }
   }
+  bool any_figure = false;
+  for (const ComponentSummary& c : s.components) {
+    for (const auto& [name, value] : c.figures) {
+      if (!any_figure) out += "\nfigures\n";
+      any_figure = true;
+      const bool whole = value == std::floor(value) && std::fabs(value) < 1e15;
+      out += "  " + c.name + ": " + name + " " +
+             (whole ? std::to_string(static_cast<int64_t>(value)) : format_number(value)) + "\n";
+    }
+  }
   Table w({"workload", "generated", "completed", "failed", "dropped", "dead-lettered", "throughput",
            "mean", "p50", "p90", "p99", "p99.9", "max"});
   for (const WorkloadSummary& x : s.workloads) {
@@ -235,6 +247,11 @@ std::string format_summary_json(const RunSummary& s, bool include_engine) {
     j.key("queue_mean").value(c.mean_queue);
     j.key("queue_max").value(c.max_queue);
     j.key("in_system_mean").value(c.mean_in_system);
+    if (!c.figures.empty()) {  // only kinds that have figures of their own
+      j.key("figures").begin_object();
+      for (const auto& [name, value] : c.figures) j.key(name).value(value);
+      j.end_object();
+    }
     j.end_object();
   }
   j.end_array();

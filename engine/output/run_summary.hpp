@@ -32,6 +32,8 @@ struct ComponentSummary {
   double mean_queue = 0;       // waiting, time-weighted
   int64_t max_queue = 0;
   double mean_in_system = 0;  // waiting + in service (Little's L)
+  // The kind's own figures (Component::extra_figures), e.g. a database's per-shard utilisation.
+  std::vector<std::pair<std::string, double>> figures;
 };
 
 struct WorkloadSummary {
