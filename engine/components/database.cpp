@@ -589,7 +589,13 @@ void Database::promote(Simulation& sim, uint32_t shard) {
     nodes_[node].up = true;
     refresh_capacity(sim, node);
   } else {
+    // The role moves: from now on the promoted node's connections count as the primary's.
     sh.primary = chosen;
+    const Node& n = nodes_[node_index(shard, chosen)];
+    sync_shard_levels();
+    sh.primary_role.busy = n.busy;
+    sh.primary_role.capacity = n.capacity;
+    sh.primary_role.set(sim.now());
   }
   sh.failing_over = false;
 }
@@ -600,10 +606,14 @@ void Database::promote(Simulation& sim, uint32_t shard) {
 void Database::set_busy(Simulation& sim, uint32_t node, int64_t delta) {
   Shard& sh = shards_[node / nodes_per_shard_];
   nodes_[node].busy += delta;
-  sh.busy += delta;
   busy_ += delta;
   sync_shard_levels();
-  sh.busy_level.set(sim.now(), sh.busy);
+  sh.all.busy += delta;
+  sh.all.set(sim.now());
+  if (node % nodes_per_shard_ == sh.primary) {
+    sh.primary_role.busy += delta;
+    sh.primary_role.set(sim.now());
+  }
   metrics().busy().set(sim.now(), busy_);
   refresh_capacity(sim, node);
 }
@@ -615,11 +625,16 @@ void Database::refresh_capacity(Simulation& sim, uint32_t node) {
   const int64_t cap = n.up ? std::max(p_.connections, n.busy) : 0;
   if (cap == n.capacity) return;
   Shard& sh = shards_[node / nodes_per_shard_];
-  sh.capacity += cap - n.capacity;
-  capacity_ += cap - n.capacity;
+  const int64_t delta = cap - n.capacity;
   n.capacity = cap;
+  capacity_ += delta;
   sync_shard_levels();
-  sh.capacity_level.set(sim.now(), sh.capacity);
+  sh.all.capacity += delta;
+  sh.all.set(sim.now());
+  if (node % nodes_per_shard_ == sh.primary) {
+    sh.primary_role.capacity += delta;
+    sh.primary_role.set(sim.now());
+  }
   metrics().capacity().set(sim.now(), capacity_);
 }
 
@@ -634,31 +649,52 @@ void Database::sync_shard_levels() {
   const Time since = metrics().since();
   if (since == levels_since_) return;
   for (Shard& sh : shards_) {
-    sh.busy_level.reset(since);
-    sh.capacity_level.reset(since);
+    for (PoolLevels* l : {&sh.all, &sh.primary_role}) {
+      l->busy_level.reset(since);
+      l->capacity_level.reset(since);
+    }
   }
   levels_since_ = since;
 }
 
-double Database::shard_utilization(Time now, uint32_t shard) const {
-  const Shard& sh = shards_[shard];
+std::pair<double, double> Database::means(const PoolLevels& l, Time now) const {
   const Time since = metrics().since();
-  double busy = static_cast<double>(sh.busy);
-  double cap = static_cast<double>(sh.capacity);
-  if (since == levels_since_) {  // else nothing changed since the reset: the levels are the means
-    busy = sh.busy_level.mean(since, now);
-    cap = sh.capacity_level.mean(since, now);
+  if (since != levels_since_) {  // nothing changed since the reset: the levels are the means
+    return {static_cast<double>(l.busy), static_cast<double>(l.capacity)};
   }
+  return {l.busy_level.mean(since, now), l.capacity_level.mean(since, now)};
+}
+
+double Database::shard_utilization(Time now, uint32_t shard) const {
+  const auto [busy, cap] = means(shards_[shard].all, now);
   return cap > 0 ? busy / cap : 0;
 }
 
+double Database::primary_utilization(Time now, uint32_t shard) const {
+  const auto [busy, cap] = means(shards_[shard].primary_role, now);
+  return cap > 0 ? busy / cap : 0;
+}
+
+double Database::replica_utilization(Time now, uint32_t shard) const {
+  const auto [all_busy, all_cap] = means(shards_[shard].all, now);
+  const auto [primary_busy, primary_cap] = means(shards_[shard].primary_role, now);
+  const double cap = all_cap - primary_cap;
+  return cap > 1e-9 ? (all_busy - primary_busy) / cap : 0;
+}
+
+// Per shard (with several) its utilisation and disk; with replicas, the primary's and the
+// replicas' utilisation apart - a hot key shows as a hot shard, and writes as a hot primary.
 void Database::extra_figures(const Simulation& sim,
                              std::vector<std::pair<std::string, double>>& out) const {
-  if (shards_.size() < 2) return;
   for (uint32_t s = 0; s < shards_.size(); ++s) {
-    const std::string prefix = "shard" + std::to_string(s) + ".";
-    out.emplace_back(prefix + "utilization", shard_utilization(sim.now(), s));
-    if (p_.disk.present) {
+    const std::string prefix = shards_.size() > 1 ? "shard" + std::to_string(s) + "." : "";
+    if (shards_.size() > 1)
+      out.emplace_back(prefix + "utilization", shard_utilization(sim.now(), s));
+    if (p_.replicas > 0) {
+      out.emplace_back(prefix + "primary.utilization", primary_utilization(sim.now(), s));
+      out.emplace_back(prefix + "replicas.utilization", replica_utilization(sim.now(), s));
+    }
+    if (shards_.size() > 1 && p_.disk.present) {
       out.emplace_back(prefix + "disk_used_bytes", static_cast<double>(shards_[s].disk_used));
     }
   }

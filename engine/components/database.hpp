@@ -109,9 +109,13 @@ class Database final : public Component {
   // Node of the shard's primary: 0 at first, a promoted replica's index after a failover.
   uint32_t primary_node(uint32_t shard) const { return shards_[shard].primary; }
   int64_t disk_used(uint32_t shard) const { return shards_[shard].disk_used; }
-  int64_t busy_connections(uint32_t shard) const { return shards_[shard].busy; }
-  // Mean busy connections / mean available connections of one shard over the measured period.
+  int64_t busy_connections(uint32_t shard) const { return shards_[shard].all.busy; }
+  // Mean busy connections over mean available connections, over the measured period up to `now`:
+  // of all the shard's nodes, of whichever node held the primary role at each moment, and of the
+  // replicas (0 when there are none).
   double shard_utilization(Time now, uint32_t shard) const;
+  double primary_utilization(Time now, uint32_t shard) const;
+  double replica_utilization(Time now, uint32_t shard) const;
   int64_t waiting_for_locks() const { return lock_waiting_; }
 
  private:
@@ -147,13 +151,22 @@ class Database final : public Component {
     bool up = true;
     bool draining = false;  // drain() is on the stack for this node
   };
+  // Busy and available connections of a group of nodes, integrated over time (utilisation).
+  struct PoolLevels {
+    int64_t busy = 0, capacity = 0;
+    TimeWeightedLevel busy_level, capacity_level;
+    void set(Time now) {
+      busy_level.set(now, busy);
+      capacity_level.set(now, capacity);
+    }
+  };
   struct Shard {
     uint32_t primary = 0;  // node index within the shard
     bool failing_over = false;
     uint32_t failover_serial = 0;
-    int64_t busy = 0, capacity = 0;
     int64_t disk_used = 0;
-    TimeWeightedLevel busy_level, capacity_level;  // for per-shard utilisation
+    PoolLevels all;           // every node of the shard
+    PoolLevels primary_role;  // the node that is the primary at each moment
   };
   // Per key, created at the first locking write or replicated commit (looked up, never iterated).
   struct KeyState {
@@ -186,6 +199,8 @@ class Database final : public Component {
   void set_busy(Simulation& sim, uint32_t node, int64_t delta);
   void refresh_capacity(Simulation& sim, uint32_t node);
   void sync_shard_levels();
+  // Mean busy and mean available connections of `l` over the measured period up to `now`.
+  std::pair<double, double> means(const PoolLevels& l, Time now) const;
   void set_queue_level(Simulation& sim);
 
   DatabaseParams& p_;

@@ -307,6 +307,21 @@ TEST(Database, ReadsFromAReplicaBeforeItAppliesTheLatestWriteAreStale) {
   }
 }
 
+// The primary and the replicas are told apart in the figures: the replica served 20 reads of 1 ms
+// and the primary one write of 10 ms, each with 10 connections over 5 s.
+TEST(Database, ThePrimaryAndTheReplicasHaveTheirOwnUtilisation) {
+  auto sim = run_checked(replica_scenario("250ms"));
+  const Database& db = database_of(*sim);
+  EXPECT_NEAR(db.replica_utilization(sim->now(), 0), 20 * 0.001 / 50, 1e-15);
+  EXPECT_NEAR(db.primary_utilization(sim->now(), 0), 0.01 / 50, 1e-15);
+  const RunSummary summary = summarize(*sim);
+  const ComponentSummary& c = component(summary, "db");
+  ASSERT_EQ(c.figures.size(), 2u);
+  EXPECT_EQ(c.figures[0].first, "primary.utilization");
+  EXPECT_EQ(c.figures[1].first, "replicas.utilization");
+  EXPECT_NEAR(c.utilization, 0.030 / 100, 1e-15);
+}
+
 TEST(Database, ReadsFromThePrimaryAreNeverStale) {
   auto sim = run_checked(replica_scenario("291ms", "primary"));
   EXPECT_EQ(metrics_of(*sim, "db").counter(Counter::stale_reads), 0u);
@@ -535,6 +550,11 @@ TEST(Database, DuringFailoverWritesAreUnavailableThenAReplicaIsPromoted) {
   auto sim = run_checked(failover_scenario(1, "    primary_failures: [{at: 1050ms}]\n"), {&log});
   expect_failover_window(log);
   const Database& db = database_of(*sim);
+  // The primary role was busy with one write at a time over 0.1s-1.05s and 1.6s-3.1s (2.45
+  // connection-seconds) and had 10 connections except during the failover (35 connection-
+  // seconds); the replica role served nothing.
+  EXPECT_NEAR(db.primary_utilization(sim->now(), 0), 2.45 / 35, 1e-12);
+  EXPECT_EQ(db.replica_utilization(sim->now(), 0), 0);
   EXPECT_EQ(db.primary_node(0), 1u);
   EXPECT_TRUE(db.primary_up(0));
   EXPECT_EQ(metrics_of(*sim, "db").counter(Counter::failovers), 1u);
