@@ -442,6 +442,32 @@ components:
   }
 }
 
+// Shard figures cover the measured period, like every other figure: 20 queries of 1 s during the
+// warm-up (0.05s-2.0s) do not count; one query of 1 s at 5s does - 1 connection-second of the
+// key's shard's 10 connections x 7 s after a 3 s warm-up.
+TEST(Database, ShardFiguresStartAfterTheWarmUp) {
+  const std::string yaml = R"(
+name: warm
+duration: 10s
+warmup: 3s
+components:
+  early: {kind: source, arrivals: {constant: 20/s}, max_requests: 20, target: db}
+  late: {kind: source, arrivals: {constant: 0.2/s}, max_requests: 1, target: db}
+  db:
+    kind: database
+    queries: [{name: get, time: 1s}]
+    shards: 2
+)";
+  Simulation sim(load_text(yaml));
+  const Database& db = database_of(sim);
+  const uint32_t shard = Database::shard_of(0, 2);
+  sim.run_until(Time::s(4));
+  EXPECT_EQ(db.shard_utilization(sim.now(), shard), 0) << "idle since the warm-up";
+  sim.run();
+  EXPECT_NEAR(db.shard_utilization(sim.now(), shard), 1.0 / 70, 1e-12);
+  EXPECT_EQ(db.shard_utilization(sim.now(), 1 - shard), 0);
+}
+
 TEST(Database, ShardOfIsAFixedFunctionOfTheKey) {
   EXPECT_EQ(Database::shard_of(12345, 1), 0u);
   std::vector<int> count(8, 0);
