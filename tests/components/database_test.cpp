@@ -670,6 +670,75 @@ components:
   EXPECT_EQ(m.served(), 20u);
 }
 
+// Fewer connections set live: queries running keep theirs, and no query starts until the busy
+// count is below the new size. 8 queries of 1 s at 0.1s ... 0.8s, 4 connections; at 0.45s, with
+// q1..q4 running, the pool shrinks to 1, so q5..q8 wait.
+TEST(Database, FewerConnectionsSetLiveTakeEffectAsQueriesFinish) {
+  const std::string yaml = R"(
+name: shrink
+duration: 30s
+components:
+  users: {kind: source, arrivals: {constant: 10/s}, max_requests: 8, target: db}
+  db:
+    kind: database
+    connections: 4
+    acquire_timeout: 1h
+    queries: [{name: get, time: 1s}]
+)";
+  Simulation sim(load_text(yaml));
+  sim.run_until(Time::ms(450));
+  ASSERT_EQ(sim.set_parameter("db", "connections", "1"), "");
+  const StationMetrics& m = metrics_of(sim, "db");
+  EXPECT_EQ(m.busy().level(), 4);
+  EXPECT_EQ(m.capacity().level(), 4) << "busy connections above the new size still count";
+  RequestLog log;
+  sim.add_observer(&log);
+  while (sim.step()) {
+    ASSERT_LE(m.busy().level(), m.capacity().level());
+    if (sim.now() > Time::ms(1400)) {
+      ASSERT_LE(m.busy().level(), 1);
+    }
+  }
+  EXPECT_TRUE(Balanced(sim));
+  // q1..q4 end at 1.1s ... 1.4s; q5 starts at 1.4s (the first moment fewer than 1 are busy) and
+  // q6, q7, q8 follow back to back.
+  ASSERT_EQ(log.entries.size(), 8u);
+  EXPECT_EQ(log.entries[7].finished.count_ns(), Time::ms(5400).count_ns());
+  EXPECT_LE(component(summarize(sim), "db").utilization, 1.0);
+}
+
+// With propagated deadlines the database drops a waiting query whose caller has already given
+// up, when a connection comes free for it. One connection busy 0.1s-1.1s; queries at 0.2s and
+// 0.3s whose callers give up after 150 ms are dropped at 1.1s (deadline_exceeded), and the
+// connection goes to nobody.
+TEST(Database, APropagatedDeadlineDropsAQueryWhoseCallerGaveUp) {
+  const std::string yaml = R"(
+name: deadline
+duration: 10s
+components:
+  users:
+    kind: source
+    arrivals: {constant: 10/s}
+    max_requests: 3
+    timeout: 150ms
+    propagate_deadline: true
+    target: db
+  db:
+    kind: database
+    connections: 1
+    acquire_timeout: 10s
+    queries: [{name: get, time: 1s}]
+)";
+  RequestLog log;
+  auto sim = run_checked(yaml, {&log});
+  EXPECT_EQ(log.count(Outcome::failed, Reason::timeout), 3u) << "every caller gave up";
+  const StationMetrics& m = metrics_of(*sim, "db");
+  EXPECT_EQ(m.served(), 1u);
+  EXPECT_EQ(m.dropped()[static_cast<int>(Reason::deadline_exceeded)], 2u);
+  EXPECT_EQ(m.wait().count(), 1u) << "only the first query got a connection";
+  EXPECT_EQ(m.latency().max(), Time::s(1).count_ns());
+}
+
 // Everything at once, with randomness: after every event the pool invariants hold - a node
 // never has more busy connections than its pool, and every query present either waits for a
 // connection or holds one (in system = queue + busy).
