@@ -3,6 +3,7 @@
 #include "components/external.hpp"
 #include "components/load_balancer.hpp"
 #include "components/queue.hpp"
+#include "components/database.hpp"
 #include "components/service.hpp"
 #include "components/sink.hpp"
 #include "components/source.hpp"
@@ -42,6 +43,11 @@ const std::vector<ComponentKind>& component_kinds() {
        "consumers, with visibility timeout, redelivery, dead-letter queue, partitions, delays, "
        "capacity and consumer autoscaling.",
        false, make_params<QueueParams>, create<Queue>},
+      {"database",
+       "A connection pool in front of query classes (named operations), with row locks on hot "
+       "keys, read replicas with replication lag, primary failover, sharding by key and a disk "
+       "that writes fill.",
+       false, make_params<DatabaseParams>, create<Database>},
   };
   return kinds;
 }

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/call.hpp"
 #include "core/event_queue.hpp"
@@ -48,6 +50,10 @@ class Component {
   // What this component's health endpoint answers at `now`, as a load balancer's active health
   // check sees it. Always true for now; failure injection (a crashed component) will answer false.
   virtual bool healthy(Time /*now*/) const { return true; }
+  // Figures a kind keeps beyond its StationMetrics, over the measured period, as (name, value)
+  // pairs (a database's per-shard utilisation...); summaries list them under the component.
+  virtual void extra_figures(const Simulation&,
+                             std::vector<std::pair<std::string, double>>& /*out*/) const {}
 
   ComponentParams& params() { return *params_; }
   const ComponentParams& params() const { return *params_; }

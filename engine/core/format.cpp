@@ -46,4 +46,27 @@ std::string format_rate(double r) {
   return buf;
 }
 
+std::string format_size(int64_t bytes) {
+  struct Unit {
+    const char* name;
+    int64_t factor;
+  };
+  static constexpr Unit kUnits[] = {
+      {"TiB", int64_t{1} << 40},
+      {"TB", 1'000'000'000'000},
+      {"GiB", int64_t{1} << 30},
+      {"GB", 1'000'000'000},
+      {"MiB", int64_t{1} << 20},
+      {"MB", 1'000'000},
+      {"KiB", 1024},
+      {"KB", 1000},
+  };
+  if (bytes > 0) {
+    for (const Unit& u : kUnits) {
+      if (bytes % u.factor == 0) return std::to_string(bytes / u.factor) + u.name;
+    }
+  }
+  return std::to_string(bytes) + "B";
+}
+
 }  // namespace dsim

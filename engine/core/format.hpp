@@ -17,5 +17,8 @@ inline std::string format_time(Time t) {
 }
 // Per-second rate: "900/s", "12k/s".
 std::string format_rate(double per_second);
+// Bytes in the largest unit that divides them exactly, binary or decimal, so that the text parses
+// back to the same number: "2KiB", "10GB", "1500B".
+std::string format_size(int64_t bytes);
 
 }  // namespace dsim

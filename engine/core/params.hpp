@@ -104,6 +104,8 @@ class ParamVisitor {
   virtual void number(const ParamInfo& info, double& value, double min, double max) = 0;
   virtual void duration(const ParamInfo& info, Time& value) = 0;
   virtual void rate(const ParamInfo& info, double& per_second) = 0;
+  // A size in bytes, written with a unit (512B, 64KiB, 10GB).
+  virtual void size(const ParamInfo& info, int64_t& bytes) = 0;
   virtual void flag(const ParamInfo& info, bool& value) = 0;
   virtual void text(const ParamInfo& info, std::string& value) = 0;
   // An enumeration: value indexes options (a null-terminated array of names).

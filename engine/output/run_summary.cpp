@@ -1,6 +1,7 @@
 #include "output/run_summary.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "core/format.hpp"
@@ -69,6 +70,7 @@ RunSummary summarize(const Simulation& sim) {
     const uint64_t hits = m.counter(Counter::cache_hits), misses = m.counter(Counter::cache_misses);
     if (hits + misses > 0)
       cs.cache_hit_ratio = static_cast<double>(hits) / static_cast<double>(hits + misses);
+    c->extra_figures(sim, cs.figures);
     s.components.push_back(std::move(cs));
   }
   for (const WorkloadStats& w : sim.workloads()) {
@@ -196,6 +198,16 @@ std::string format_summary_text(const RunSummary& s) {
     line.pop_back();
     out += line + "\n";
   }
+  bool any_figure = false;
+  for (const ComponentSummary& c : s.components) {
+    for (const auto& [name, value] : c.figures) {
+      if (!any_figure) out += "\nfigures\n";
+      any_figure = true;
+      const bool whole = value == std::floor(value) && std::fabs(value) < 1e15;
+      out += "  " + c.name + ": " + name + " " +
+             (whole ? std::to_string(static_cast<int64_t>(value)) : format_number(value)) + "\n";
+    }
+  }
   Table w({"workload", "generated", "completed", "failed", "dropped", "dead-lettered", "throughput",
            "mean", "p50", "p90", "p99", "p99.9", "max"});
   for (const WorkloadSummary& x : s.workloads) {
@@ -275,6 +287,11 @@ std::string format_summary_json(const RunSummary& s, bool include_engine) {
       j.end_object();
     }
     j.end_object();
+    if (!c.figures.empty()) {  // only kinds that have figures of their own
+      j.key("figures").begin_object();
+      for (const auto& [name, value] : c.figures) j.key(name).value(value);
+      j.end_object();
+    }
     j.end_object();
   }
   j.end_array();

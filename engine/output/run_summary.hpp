@@ -41,6 +41,8 @@ struct ComponentSummary {
   };
   std::vector<GaugeSummary> gauges;  // the gauges this component uses
   double cache_hit_ratio = -1;       // hits / (hits + misses); -1 when it saw no lookups
+  // The kind's own figures (Component::extra_figures), e.g. a database's per-shard utilisation.
+  std::vector<std::pair<std::string, double>> figures;
 };
 
 struct WorkloadSummary {

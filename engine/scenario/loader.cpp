@@ -188,6 +188,9 @@ class Loader {
   std::optional<double> rate(const YAML::Node& n, const std::string& what) {
     return unit_value<double>(n, what, parse_rate, "a rate such as 200/s");
   }
+  std::optional<int64_t> size(const YAML::Node& n, const std::string& what) {
+    return unit_value<int64_t>(n, what, parse_size, "a size such as 2KiB or 10GB");
+  }
   std::optional<double> number(const YAML::Node& n, const std::string& what, double min,
                                double max) {
     auto v = unit_value<double>(n, what, parse_number, "a number");
@@ -679,6 +682,9 @@ class YamlParamReader final : public ParamVisitor {
   }
   void rate(const ParamInfo& i, double& v) override {
     if (auto n = node(i)) assign(v, l_.rate(*n, name(i)));
+  }
+  void size(const ParamInfo& i, int64_t& v) override {
+    if (auto n = node(i)) assign(v, l_.size(*n, name(i)));
   }
   void flag(const ParamInfo& i, bool& v) override {
     if (auto n = node(i)) assign(v, l_.boolean(*n, name(i)));

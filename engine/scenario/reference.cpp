@@ -32,6 +32,7 @@ class DocVisitor final : public ParamVisitor {
   }
   void duration(const ParamInfo& i, Time& v) override { row(i, "duration", format_time(v)); }
   void rate(const ParamInfo& i, double& v) override { row(i, "rate", format_rate(v)); }
+  void size(const ParamInfo& i, int64_t& v) override { row(i, "size", format_size(v)); }
   void flag(const ParamInfo& i, bool& v) override { row(i, "bool", v ? "true" : "false"); }
   void text(const ParamInfo& i, std::string& v) override {
     row(i, i.unit, v.empty() ? "(see description)" : v);

@@ -32,6 +32,7 @@ class TargetCollector final : public ParamVisitor {
   void number(const ParamInfo&, double&, double, double) override {}
   void duration(const ParamInfo&, Time&) override {}
   void rate(const ParamInfo&, double&) override {}
+  void size(const ParamInfo&, int64_t&) override {}
   void flag(const ParamInfo&, bool&) override {}
   void text(const ParamInfo&, std::string&) override {}
   void choice(const ParamInfo&, int&, const char* const*) override {}

@@ -33,7 +33,7 @@ const std::vector<std::string> kKeyKinds = {"uniform", "zipf"};
 const std::vector<std::string> kRouteKinds = {"split", "cycle"};
 const std::vector<std::string> kTopLevelKeys = {"name",   "description", "seed",      "duration",
                                                 "warmup", "window",      "components"};
-const std::vector<std::string> kComponentKinds = {"source", "service", "sink"};
+const std::vector<std::string> kComponentKinds = {"source", "service", "sink", "database"};
 
 std::string read_doc() {
   std::ifstream in(kDocPath, std::ios::binary);
