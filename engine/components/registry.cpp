@@ -1,5 +1,7 @@
 #include "components/registry.hpp"
 
+#include "components/gateway.hpp"
+#include "components/kv_store.hpp"
 #include "components/service.hpp"
 #include "components/sink.hpp"
 #include "components/source.hpp"
@@ -25,6 +27,14 @@ const std::vector<ComponentKind>& component_kinds() {
        "request or runs a handler of steps (compute, calls, publishes, fan-outs, branches).",
        false, make_params<ServiceParams>, create<Service>},
       {"sink", "Where requests complete.", false, make_params<SinkParams>, create<Sink>},
+      {"gateway",
+       "The front door: validation on workers, rate limiters (token bucket, fixed window, sliding "
+       "log, sliding counter; local or shared through a kv_store), routing by class to backends.",
+       false, make_params<GatewayParams>, create<Gateway>},
+      {"kv_store",
+       "A Redis-like single-threaded in-memory store: get, set, incr and check_and_incr run one "
+       "at a time in FIFO order; keys expire; a bounded memory refuses new keys.",
+       false, make_params<KvStoreParams>, create<KvStore>},
   };
   return kinds;
 }
