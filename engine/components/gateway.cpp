@@ -30,12 +30,14 @@ void RateLimiterSpec::describe(ParamVisitor& v) {
             "sliding_window_counter (limit, window).",
             true},
            algorithm, kAlgorithmNames);
-  v.rate({"rate", "rate", "token_bucket: tokens added per second."}, rate);
+  v.rate({"rate", "rate", "token_bucket (required): tokens added per second."}, rate);
   v.count({"burst", "count", "token_bucket: bucket size, the most requests admitted at once."},
           burst, 1, 1'000'000'000);
-  v.count({"limit", "count", "Window algorithms: requests admitted per window."}, limit, 1,
-          1'000'000'000);
-  v.duration({"window", "duration", "Window algorithms: the window's length."}, window);
+  v.count({"limit", "count", "Window algorithms (required): requests admitted per window."}, limit,
+          1, 1'000'000'000);
+  v.duration({"window", "duration",
+              "Window algorithms (required): the window's length, windows aligned on time zero."},
+             window);
   v.choice({"by", "choice",
             "What shares a limit: global (all requests), user (the request's key), api_key "
             "(key % api_keys) or ip (key / users_per_ip)."},

@@ -40,12 +40,12 @@ struct GatewayRouteSpec : ParamGroup {
 struct RateLimiterSpec : ParamGroup {
   static constexpr const char* kElementName = "rate_limiter";
   int algorithm = 0;  // kAlgorithmNames
-  double rate = 0;
+  double rate = 0;    // required by token_bucket (check)
   int64_t burst = 1;
-  int64_t limit = 0;
-  Time window = Time::zero();
-  int by = 1;            // kByNames
-  std::string workload;  // `class`; empty: every class
+  int64_t limit = 1;         // required by the window algorithms (check)
+  Time window = Time::s(1);  // required by the window algorithms (check)
+  int by = 1;                // kByNames
+  std::string workload;      // `class`; empty: every class
   TargetRef store;
   std::string key_prefix;
   Time store_timeout = Time::zero();

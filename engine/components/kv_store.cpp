@@ -1,10 +1,24 @@
 #include "components/kv_store.hpp"
 
+#include <algorithm>
 #include <cassert>
+#include <cmath>
 
 #include "core/simulation.hpp"
 
 namespace dsim {
+
+void KvReplicaSpec::describe(ParamVisitor& v) {
+  v.distribution({"lag", "distribution",
+                  "Time from a write on the primary to the same write on the replica (writes "
+                  "arrive in order).",
+                  true},
+                 lag);
+  v.number({"reads", "fraction",
+            "Share of GETs the replica serves, on its own thread; one that misses the key's "
+            "latest write is a stale read."},
+           reads, 0, 1);
+}
 
 void KvStoreParams::describe(ParamVisitor& v) {
   v.distribution({"get", "distribution", "Time the thread spends on a GET."}, get);
@@ -33,6 +47,9 @@ void KvStoreParams::describe(ParamVisitor& v) {
           max_entries, 0, INT64_MAX);
   v.count({"entry_size", "bytes", "Memory per key, for the memory_used_bytes gauge."}, entry_size,
           1, 1'000'000'000);
+  v.group({"replica", "block",
+           "A replica fed asynchronously: `{lag: DISTRIBUTION, reads: FRACTION}`. Absent: none."},
+          replica);
 }
 
 KvStore::KvStore(const std::string& name, std::unique_ptr<ComponentParams> params)
@@ -42,7 +59,10 @@ KvStore::KvStore(const std::string& name, std::unique_ptr<ComponentParams> param
 void KvStore::start(Simulation& sim) {
   service_rng_ = sim.make_rng(*this, "service_time");
   rtt_rng_ = sim.make_rng(*this, "rtt");
-  metrics().capacity().set(sim.now(), 1);
+  replica_reads_rng_ = sim.make_rng(*this, "replica_reads");
+  replica_lag_rng_ = sim.make_rng(*this, "replica_lag");
+  replica_reads_ = p_.replica.present && p_.replica.reads > 0;
+  metrics().capacity().set(sim.now(), replica_reads_ ? 2 : 1);
   update_memory(sim);
 }
 
@@ -86,39 +106,61 @@ void KvStore::accept(Simulation& sim, CallHandle h) {
   metrics().on_arrival(sim.now());
   if (!up_) {
     respond(sim, h, Reply::failure(Reason::unavailable));
-  } else if (!busy_) {
-    begin(sim, h);
+    return;
+  }
+  uint32_t thread = kPrimary;
+  if (replica_reads_ && sim.call(h).op == kGet &&
+      replica_reads_rng_.uniform01() < p_.replica.reads) {
+    thread = kReplica;
+  }
+  Thread& t = threads_[thread];
+  if (!t.busy) {
+    begin(sim, thread, h);
   } else {
-    waiting_.push(h, 0);
-    metrics().queue().set(sim.now(), static_cast<int64_t>(waiting_.size()));
+    t.waiting.push(h, 0);
+    update_levels(sim);
   }
 }
 
-void KvStore::begin(Simulation& sim, CallHandle h) {
-  busy_ = true;
-  running_ = h;
-  metrics().busy().set(sim.now(), 1);
+// Busy threads and waiting commands, over both threads when the replica serves reads.
+void KvStore::update_levels(Simulation& sim) {
+  metrics().busy().set(sim.now(), int64_t{threads_[0].busy} + int64_t{threads_[1].busy});
+  metrics().queue().set(
+      sim.now(), static_cast<int64_t>(threads_[0].waiting.size() + threads_[1].waiting.size()));
+}
+
+void KvStore::begin(Simulation& sim, uint32_t thread, CallHandle h) {
+  Thread& t = threads_[thread];
+  t.busy = true;
+  t.running = h;
+  update_levels(sim);
   metrics().on_service_start(sim.now() - sim.call(h).received);
   sim.schedule(sim.now() + op_time(sim.call(h).op).sample(service_rng_), *this, kExecuted,
-               ++run_serial_);
+               pack_handle(thread, ++t.serial));
+}
+
+void KvStore::executed(Simulation& sim, uint32_t thread) {
+  Thread& t = threads_[thread];
+  const CallHandle h = t.running;
+  const Reply r = execute(sim, h, thread);
+  t.busy = false;
+  // The next command starts before this answer leaves: a caller that sends again at once
+  // queues behind the commands already waiting.
+  if (!t.waiting.empty()) {
+    begin(sim, thread, t.waiting.pop());
+  } else {
+    update_levels(sim);
+  }
+  send(sim, h, r);
 }
 
 void KvStore::on_event(Simulation& sim, const Event& e) {
   switch (e.kind) {
     case kExecuted: {
-      if (!busy_ || e.payload != run_serial_) return;  // aborted by set_available(false)
-      const CallHandle h = running_;
-      const Reply r = execute(sim, h);
-      busy_ = false;
-      metrics().busy().set(sim.now(), 0);
-      // The next command starts before this answer leaves: a caller that sends again at once
-      // queues behind the commands already waiting.
-      if (!waiting_.empty()) {
-        const CallHandle next = waiting_.pop();
-        metrics().queue().set(sim.now(), static_cast<int64_t>(waiting_.size()));
-        begin(sim, next);
-      }
-      send(sim, h, r);
+      const uint32_t thread = payload_handle(e.payload);
+      const Thread& t = threads_[thread];
+      if (!t.busy || payload_serial(e.payload) != t.serial) return;  // aborted by a crash
+      executed(sim, thread);
       break;
     }
     case kReply: {
@@ -172,23 +214,25 @@ void KvStore::set_available(Simulation& sim, bool up) {
   if (up == up_) return;
   up_ = up;
   if (up) return;
-  // Every command not yet executed is answered now; the one running never takes effect.
-  if (busy_) {
-    busy_ = false;
-    ++run_serial_;
-    metrics().busy().set(sim.now(), 0);
-    respond(sim, running_, Reply::failure(Reason::unavailable));
-  }
-  while (!waiting_.empty()) {
-    const CallHandle h = waiting_.pop();
-    metrics().queue().set(sim.now(), static_cast<int64_t>(waiting_.size()));
-    respond(sim, h, Reply::failure(Reason::unavailable));
+  // Every command not yet executed is answered now; the ones running never take effect.
+  for (Thread& t : threads_) {
+    if (t.busy) {
+      t.busy = false;
+      ++t.serial;
+      update_levels(sim);
+      respond(sim, t.running, Reply::failure(Reason::unavailable));
+    }
+    while (!t.waiting.empty()) {
+      const CallHandle h = t.waiting.pop();
+      update_levels(sim);
+      respond(sim, h, Reply::failure(Reason::unavailable));
+    }
   }
 }
 
 // --- Commands ----------------------------------------------------------------------------------
 
-Reply KvStore::execute(Simulation& sim, CallHandle h) {
+Reply KvStore::execute(Simulation& sim, CallHandle h, uint32_t thread) {
   purge_expired(sim);
   const Call& call = sim.call(h);
   const uint64_t key = sim.request(call.request).key;
@@ -197,14 +241,18 @@ Reply KvStore::execute(Simulation& sim, CallHandle h) {
   Reply r;
   switch (call.op) {
     case kGet: {
-      const bool hit = data_.count(Key{0, key}) > 0;
-      metrics().count(hit ? Counter::cache_hits : Counter::cache_misses);
+      auto it = data_.find(Key{0, key});
+      metrics().count(it != data_.end() ? Counter::cache_hits : Counter::cache_misses);
+      if (thread == kReplica && it != data_.end() && it->second.replicated > now) {
+        metrics().count(Counter::stale_reads);  // the replica has not seen the latest write
+      }
       break;
     }
     case kSet: {
       Entry* e = upsert(sim, Key{0, key}, created);
       if (!e) return Reply::failure(Reason::error);
       set_expiry(sim, Key{0, key}, *e, p_.ttl > Time::zero() ? now + p_.ttl : Time::max());
+      e->replicated = replicate(sim);
       break;
     }
     case kIncr:
@@ -222,6 +270,7 @@ Reply KvStore::execute(Simulation& sim, CallHandle h) {
       if (!e) return Reply::failure(Reason::error);
       ++e->value;
       if (created && p_.ttl > Time::zero()) set_expiry(sim, Key{0, key}, *e, now + p_.ttl);
+      e->replicated = replicate(sim);
       break;
     }
     default: {
@@ -244,7 +293,9 @@ Reply KvStore::execute(Simulation& sim, CallHandle h) {
       } else {
         erase(sim, k);
       }
-      if (!admitted) {
+      if (admitted) {
+        replicate(sim);  // the script's writes replicate like any other
+      } else {
         metrics().count(Counter::rate_limited);
         r = Reply::failure(Reason::rate_limited);
         r.retry_after = retry_after;
@@ -253,6 +304,17 @@ Reply KvStore::execute(Simulation& sim, CallHandle h) {
     }
   }
   return r;
+}
+
+// Replication is one ordered stream: a write reaches the replica `lag` after it was made, but
+// never before the writes made earlier. The lag gauge is sampled at each write.
+Time KvStore::replicate(Simulation& sim) {
+  if (!p_.replica.present) return sim.now();
+  stream_tail_ = std::max(stream_tail_, sim.now() + p_.replica.lag.sample(replica_lag_rng_));
+  metrics()
+      .gauge(Gauge::replication_lag_ms)
+      .set(sim.now(), std::llround((stream_tail_ - sim.now()).seconds() * 1e3));
+  return stream_tail_;
 }
 
 KvStore::Entry* KvStore::upsert(Simulation& sim, const Key& k, bool& created) {
@@ -305,7 +367,8 @@ void KvStore::schedule_expiry(Simulation& sim) {
 }
 
 void KvStore::update_memory(Simulation& sim) {
-  metrics().gauge(Gauge::memory_used_bytes)
+  metrics()
+      .gauge(Gauge::memory_used_bytes)
       .set(sim.now(), static_cast<int64_t>(data_.size()) * p_.entry_size);
 }
 

@@ -17,6 +17,10 @@
 // (writes to existing keys and all reads still succeed). Expired keys free their entry at their
 // expiry instant. memory_used_bytes = entries x entry_size.
 //
+// A `replica` receives every write asynchronously, `lag` after it (in order: a write never
+// overtakes an earlier one); a share `reads` of GETs is served by the replica's own thread, and
+// a GET there that misses the key's latest write counts as a stale read.
+//
 // The C++ side: gateways keep shared rate limiters here (attach_limiter), so that every gateway
 // using the same store and limiter counts against the same state, decided when the store runs
 // the check - a check whose caller timed out still counts, as in Redis.
@@ -36,6 +40,12 @@
 
 namespace dsim {
 
+struct KvReplicaSpec : ParamGroup {
+  Distribution lag;  // from the write on the primary to the write on the replica
+  double reads = 0;  // share of GETs the replica serves
+  void describe(ParamVisitor& v) override;
+};
+
 struct KvStoreParams : ParamsOf<KvStoreParams> {
   Distribution get = Distribution::constant(10e-6);
   Distribution set = Distribution::constant(12e-6);
@@ -46,6 +56,7 @@ struct KvStoreParams : ParamsOf<KvStoreParams> {
   int64_t limit = INT64_MAX;
   int64_t max_entries = INT64_MAX;
   int64_t entry_size = 64;
+  KvReplicaSpec replica;
 
   void describe(ParamVisitor& v) override;
   std::vector<std::string> operations() const override {
@@ -84,11 +95,20 @@ class KvStore final : public Component {
 
  private:
   enum EventKind : uint32_t { kExecuted = 0, kReply = 1, kExpire = 2 };
+  enum ThreadIndex : uint32_t { kPrimary = 0, kReplica = 1 };
+  // One thread (the primary's, the replica's) with its FIFO queue.
+  struct Thread {
+    WaitQueue waiting;
+    bool busy = false;
+    CallHandle running = 0;
+    uint32_t serial = 0;  // invalidates the execution event of a command aborted by a crash
+  };
   // Keys live in namespaces: 0 for the plain keys of get/set/incr, 1 + id for limiter `id`.
   using Key = std::pair<uint32_t, uint64_t>;
   struct Entry {
     int64_t value = 0;
     Time expires = Time::max();
+    Time replicated;  // when the replica has this key's latest write
   };
   struct SharedLimiter {
     std::string prefix;
@@ -101,8 +121,12 @@ class KvStore final : public Component {
     Reply reply;
   };
 
-  void begin(Simulation& sim, CallHandle h);
-  Reply execute(Simulation& sim, CallHandle h);
+  void begin(Simulation& sim, uint32_t thread, CallHandle h);
+  void executed(Simulation& sim, uint32_t thread);
+  Reply execute(Simulation& sim, CallHandle h, uint32_t thread);
+  // A write on the primary enters the replication stream; returns when the replica has it.
+  Time replicate(Simulation& sim);
+  void update_levels(Simulation& sim);
   // The entry for `k`, created if absent; nullptr when creating it would exceed max_entries.
   Entry* upsert(Simulation& sim, const Key& k, bool& created);
   void set_expiry(Simulation& sim, const Key& k, Entry& e, Time at);
@@ -116,10 +140,9 @@ class KvStore final : public Component {
 
   KvStoreParams& p_;
   bool up_ = true;
-  WaitQueue waiting_;
-  bool busy_ = false;
-  CallHandle running_ = 0;
-  uint32_t run_serial_ = 0;  // invalidates the execution event of a command aborted by a crash
+  Thread threads_[2];
+  bool replica_reads_ = false;
+  Time stream_tail_;  // when the replica has the latest write sent to it
   std::map<Key, Entry> data_;
   std::set<std::pair<Time, Key>> expiries_;
   Time expiry_event_ = Time::max();  // the earliest pending expiry event
@@ -128,6 +151,8 @@ class KvStore final : public Component {
   std::vector<uint32_t> free_answers_;
   Rng service_rng_;
   Rng rtt_rng_;
+  Rng replica_reads_rng_;
+  Rng replica_lag_rng_;
 };
 
 }  // namespace dsim

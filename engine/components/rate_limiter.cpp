@@ -152,7 +152,8 @@ bool SlidingWindowCounter::admit(Time now, uint64_t key, Time& retry_after) {
     }
   }
   if (!found) {
-    const Wide e = s.current == 0 ? 0 : std::max<Wide>(0, w - floor_div((limit_ - 1) * w, s.current));
+    const Wide e =
+        s.current == 0 ? 0 : std::max<Wide>(0, w - floor_div((limit_ - 1) * w, s.current));
     at = start + w + e;
   }
   retry_after = Time::ns(saturate(at) - now.count_ns());

@@ -6,12 +6,14 @@
 // decided exactly, the same way on every machine:
 //
 //   token_bucket            a token every I = 1e9 / rate ns (rounded up to a whole ns), at most
-//                           `burst` tokens; a request takes one. Kept as GCRA's "full again at"
-//                           instant V: admit iff V - now <= (burst - 1) I, then V = max(V, now) + I.
-//                           Any closed interval of length t admits at most burst + floor(t / I).
+//                           `burst` tokens; a request takes one. Kept as GCRA's "full again
+//                           at" instant V: admit iff V - now <= (burst - 1) I, then
+//                           V = max(V, now) + I. Any closed interval of length t admits at most
+//                           burst + floor(t / I).
 //   fixed_window            windows [kW, (k+1)W) aligned on time zero; at most `limit` per window.
-//   sliding_window_log      the admitted instants of the last W: admit iff fewer than `limit` lie in
-//                           (now - W, now]. Any half-open interval of length W holds at most limit.
+//   sliding_window_log      the admitted instants of the last W: admit iff fewer than `limit`
+//                           lie in (now - W, now]. Any half-open interval of length W holds at
+//                           most `limit`.
 //   sliding_window_counter  aligned windows as above, weighted: with p requests in the previous
 //                           window, c in the current one and e ns of it elapsed, admit iff
 //                           p (W - e) / W + c + 1 <= limit (the request itself included, `<=`).
@@ -39,9 +41,9 @@ enum class RateAlgorithm : uint8_t {
 
 struct RateLimitConfig {
   RateAlgorithm algorithm = RateAlgorithm::token_bucket;
-  double rate = 1;          // token_bucket: tokens per second
-  int64_t burst = 1;        // token_bucket: bucket size
-  int64_t limit = 1;        // the windows: requests per window
+  double rate = 1;           // token_bucket: tokens per second
+  int64_t burst = 1;         // token_bucket: bucket size
+  int64_t limit = 1;         // the windows: requests per window
   Time window = Time::s(1);  // the windows
   bool operator==(const RateLimitConfig&) const = default;
 };

@@ -33,7 +33,8 @@ const std::vector<ComponentKind>& component_kinds() {
        false, make_params<GatewayParams>, create<Gateway>},
       {"kv_store",
        "A Redis-like single-threaded in-memory store: get, set, incr and check_and_incr run one "
-       "at a time in FIFO order; keys expire; a bounded memory refuses new keys.",
+       "at a time in FIFO order; keys expire; a bounded memory refuses new keys; an optional "
+       "replica lags behind.",
        false, make_params<KvStoreParams>, create<KvStore>},
   };
   return kinds;

@@ -393,7 +393,8 @@ components:
     auto sim = run_checked(yaml, {&log});
     std::set<int64_t> seen;
     for (const Finished& f : log.entries) {
-      if (sim->workloads()[f.workload].name == "users") seen.insert((f.finished - f.created).count_ns());
+      if (sim->workloads()[f.workload].name == "users")
+        seen.insert((f.finished - f.created).count_ns());
     }
     EXPECT_EQ(seen.size(), 1u) << "every request takes the same time";
     EXPECT_EQ(metrics_of(*sim, "limits").arrivals(), shared ? 11u : 1u);
@@ -538,28 +539,32 @@ components:
   users: {kind: source, arrivals: {poisson: 1/s}, target: edge}
   edge:
     kind: gateway
-)" + edge + R"(  api: {kind: sink}
+)" + edge +
+         R"(  api: {kind: sink}
   limits: {kind: kv_store}
   db: {kind: service, service_time: 1ms}
 )";
 }
 
 TEST(Gateway, RejectsLimitersWithTheWrongSettings) {
-  EXPECT_EQ(load_errors(with_edge(R"(    limiters: [{algorithm: token_bucket, limit: 10, window: 1s}]
+  EXPECT_EQ(
+      load_errors(with_edge(R"(    limiters: [{algorithm: token_bucket, limit: 10, window: 1s}]
     routes: [{to: api}]
 )")),
-            "test.yaml:7:16: error: components.edge.limiters[0]: token_bucket takes rate and "
-            "burst; limit and window belong to the window algorithms\n");
+      "test.yaml:7:16: error: components.edge.limiters[0]: token_bucket takes rate and "
+      "burst; limit and window belong to the window algorithms\n");
   EXPECT_EQ(load_errors(with_edge(R"(    limiters: [{algorithm: sliding_window_counter, limit: 10}]
     routes: [{to: api}]
 )")),
             "test.yaml:7:16: error: components.edge.limiters[0]: sliding_window_counter needs "
             "'limit' and 'window'\n");
-  EXPECT_EQ(load_errors(with_edge(R"(    limiters: [{algorithm: token_bucket, rate: 5/s, on_store_failure: fail_closed}]
+  EXPECT_EQ(
+      load_errors(with_edge(
+          R"(    limiters: [{algorithm: token_bucket, rate: 5/s, on_store_failure: fail_closed}]
     routes: [{to: api}]
 )")),
-            "test.yaml:7:16: error: components.edge.limiters[0]: 'on_store_failure' applies only "
-            "to a limiter with a store\n");
+      "test.yaml:7:16: error: components.edge.limiters[0]: 'on_store_failure' applies only "
+      "to a limiter with a store\n");
 }
 
 TEST(Gateway, RejectsADefaultRouteBeforeOthers) {

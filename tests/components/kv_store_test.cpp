@@ -63,11 +63,12 @@ components:
     const std::string o = op;
     yaml += "  " + o + "-users: {kind: source, workload: " + o +
             ", arrivals: {constant: 1/s}, max_requests: 1, target: " + o + "-api}\n";
-    yaml += "  " + o + "-api: {kind: service, workers: 1, handler: [{call: store, op: " + o +
-            "}]}\n";
+    yaml +=
+        "  " + o + "-api: {kind: service, workers: 1, handler: [{call: store, op: " + o + "}]}\n";
   }
-  yaml += "  store: {kind: kv_store, get: 1ms, set: 2ms, incr: 3ms, check_and_incr: 4ms, rtt: "
-          "500us}\n";
+  yaml +=
+      "  store: {kind: kv_store, get: 1ms, set: 2ms, incr: 3ms, check_and_incr: 4ms, rtt: "
+      "500us}\n";
   RequestLog log;
   auto sim = run_checked(yaml, {&log});
   std::map<std::string, Time> latency;
@@ -229,6 +230,62 @@ components:
   EXPECT_EQ(m.served() + m.dropped()[static_cast<int>(Reason::unavailable)] +
                 static_cast<uint64_t>(m.in_system().level()),
             m.arrivals());
+}
+
+// A replica 30 ms behind serves every GET. Writes to key 0 execute at 101, 201, ..., 1001 ms
+// (1 ms SETs from 0.1 s) and reach the replica 30 ms later; reads come every 25 ms. A read at
+// x25 ms falls between a write and its arrival at the replica: 10 stale reads. The four reads
+// before the first write miss.
+std::string replica_scenario(double reads) {
+  return R"(
+name: replica
+seed: 8
+duration: 5s
+components:
+  writers: {kind: source, arrivals: {constant: 10/s}, max_requests: 10, target: writer}
+  writer: {kind: service, workers: 1, handler: [{call: store, op: set}]}
+  readers: {kind: source, arrivals: {constant: 40/s}, max_requests: 60, target: store}
+  store: {kind: kv_store, get: 0, set: 1ms, replica: {lag: 30ms, reads: )" +
+         std::to_string(reads) + "}}\n";
+}
+
+TEST(KvStore, ReadsFromALaggingReplicaCanBeStale) {
+  auto sim = run_checked(replica_scenario(1));
+  const StationMetrics& m = metrics_of(*sim, "store");
+  EXPECT_EQ(m.counter(Counter::stale_reads), 10u);
+  EXPECT_EQ(m.counter(Counter::cache_misses), 4u);
+  EXPECT_EQ(m.counter(Counter::cache_hits), 56u);
+  EXPECT_EQ(m.gauge(Gauge::replication_lag_ms).max(), 30);
+  EXPECT_EQ(m.capacity().level(), 2) << "two threads";
+  // Reads on the primary are never stale.
+  auto primary = run_checked(replica_scenario(0));
+  EXPECT_EQ(metrics_of(*primary, "store").counter(Counter::stale_reads), 0u);
+  EXPECT_EQ(metrics_of(*primary, "store").gauge(Gauge::replication_lag_ms).max(), 30);
+}
+
+// The replica has its own thread: 10 ms GETs and 10 ms SETs arriving together do not queue
+// behind each other when the GETs go to the replica.
+TEST(KvStore, TheReplicaServesReadsOnItsOwnThread) {
+  const auto last_finish = [](const std::string& replica) {
+    const std::string yaml = R"(
+name: replica-thread
+seed: 9
+duration: 5s
+components:
+  readers: {kind: source, arrivals: {constant: 1000/s}, max_requests: 10, target: store}
+  writers: {kind: source, arrivals: {constant: 1000/s}, max_requests: 10, target: writer}
+  writer: {kind: service, workers: 10, handler: [{call: store, op: set}]}
+  store: {kind: kv_store, get: 10ms, set: 10ms)" +
+                             replica + R"(}
+)";
+    RequestLog log;
+    auto sim = run_checked(yaml, {&log});
+    EXPECT_EQ(log.entries.size(), 20u);
+    return log.entries.back().finished;
+  };
+  // One thread: 20 commands of 10 ms from 1 ms: the last ends at 201 ms. Two: 101 ms.
+  EXPECT_EQ(last_finish(""), Time::ms(201));
+  EXPECT_EQ(last_finish(", replica: {lag: 5ms, reads: 1}"), Time::ms(101));
 }
 
 TEST(KvStore, RejectsAnOperationItDoesNotHave) {

@@ -90,9 +90,8 @@ void expect_token_bucket_bound(const std::vector<Time>& a, int64_t rate, int64_t
   for (size_t i = 0; i < a.size(); ++i) {
     for (size_t j = i; j < a.size(); ++j) {
       const auto count = static_cast<Wide>(j - i + 1);
-      const Wide allowed_x1e9 =
-          static_cast<Wide>(burst) * 1'000'000'000 + static_cast<Wide>(rate) *
-                                                             (a[j] - a[i]).count_ns();
+      const Wide allowed_x1e9 = static_cast<Wide>(burst) * 1'000'000'000 +
+                                static_cast<Wide>(rate) * (a[j] - a[i]).count_ns();
       if (count * 1'000'000'000 > allowed_x1e9) {
         FAIL() << j - i + 1 << " admissions in [" << a[i].count_ns() << ", " << a[j].count_ns()
                << "] ns exceed burst " << burst << " + rate " << rate << "/s x interval";
@@ -102,12 +101,12 @@ void expect_token_bucket_bound(const std::vector<Time>& a, int64_t rate, int64_t
 }
 
 TEST(TokenBucket, AdmitsAtMostBurstPlusRateTimesTauInEveryInterval) {
-  for (const auto& [rate, burst] : std::vector<std::pair<int64_t, int64_t>>{{10, 20}, {3, 1},
-                                                                              {1000, 5}}) {
+  for (const auto& [rate, burst] :
+       std::vector<std::pair<int64_t, int64_t>>{{10, 20}, {3, 1}, {1000, 5}}) {
     SCOPED_TRACE("rate " + std::to_string(rate) + "/s, burst " + std::to_string(burst));
     TokenBucket bucket(static_cast<double>(rate), burst);
-    const auto trace = adversarial_trace(11 + static_cast<uint64_t>(rate), 6000,
-                                         Time::ns(bucket.interval_ns()));
+    const auto trace =
+        adversarial_trace(11 + static_cast<uint64_t>(rate), 6000, Time::ns(bucket.interval_ns()));
     const std::vector<Time> admitted = run_checking_retry_after(bucket, trace);
     ASSERT_GT(admitted.size(), 100u);
     ASSERT_LT(admitted.size(), trace.size()) << "the trace must overload the bucket";
@@ -214,8 +213,8 @@ void expect_log_bound(const std::vector<Time>& a, int64_t limit, Time w) {
 }
 
 TEST(SlidingWindowLog, NeverExceedsItsLimitInAnyWindow) {
-  for (const auto& [limit, ms] : std::vector<std::pair<int64_t, int64_t>>{{5, 1000}, {1, 40},
-                                                                           {50, 250}}) {
+  for (const auto& [limit, ms] :
+       std::vector<std::pair<int64_t, int64_t>>{{5, 1000}, {1, 40}, {50, 250}}) {
     SCOPED_TRACE("limit " + std::to_string(limit) + " per " + std::to_string(ms) + "ms");
     SlidingWindowLog log(limit, Time::ms(ms));
     const auto trace = adversarial_trace(31 + static_cast<uint64_t>(limit), 6000, Time::ms(ms));
