@@ -4,6 +4,8 @@
 #include "components/load_balancer.hpp"
 #include "components/queue.hpp"
 #include "components/database.hpp"
+#include "components/gateway.hpp"
+#include "components/kv_store.hpp"
 #include "components/service.hpp"
 #include "components/sink.hpp"
 #include "components/source.hpp"
@@ -48,6 +50,15 @@ const std::vector<ComponentKind>& component_kinds() {
        "keys, read replicas with replication lag, primary failover, sharding by key and a disk "
        "that writes fill.",
        false, make_params<DatabaseParams>, create<Database>},
+      {"gateway",
+       "The front door: validation on workers, rate limiters (token bucket, fixed window, sliding "
+       "log, sliding counter; local or shared through a kv_store), routing by class to backends.",
+       false, make_params<GatewayParams>, create<Gateway>},
+      {"kv_store",
+       "A Redis-like single-threaded in-memory store: get, set, incr and check_and_incr run one "
+       "at a time in FIFO order; keys expire; a bounded memory refuses new keys; an optional "
+       "replica lags behind.",
+       false, make_params<KvStoreParams>, create<KvStore>},
   };
   return kinds;
 }

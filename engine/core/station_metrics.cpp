@@ -28,7 +28,8 @@ const char* to_string(Counter c) {
                                            "stale_reads",
                                            "failovers",
                                            "health_ejections",
-                                           "health_restorations"};
+                                           "health_restorations",
+                                           "limiter_store_failures"};
   static_assert(std::size(kNames) == kCounterCount);
   return kNames[static_cast<int>(c)];
 }

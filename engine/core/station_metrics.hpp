@@ -95,6 +95,7 @@ enum class Counter : uint8_t {
   failovers,         // primary database failovers
   health_ejections,  // backends taken out by failed health checks
   health_restorations,
+  limiter_store_failures,  // shared rate-limit checks whose call to their store failed
   kCount
 };
 inline constexpr int kCounterCount = static_cast<int>(Counter::kCount);

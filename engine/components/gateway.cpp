@@ -1,0 +1,412 @@
+#include "components/gateway.hpp"
+
+#include <algorithm>
+
+#include "components/kv_store.hpp"
+#include "core/simulation.hpp"
+
+namespace dsim {
+
+// --- Parameters --------------------------------------------------------------------------------
+
+void GatewayRouteSpec::describe(ParamVisitor& v) {
+  v.text({"class", "name",
+          "Requests of this workload take this route. Absent: every request (the default "
+          "route, which must come last)."},
+         workload);
+  v.target({"to", "component", "The backend that serves these requests.", true}, to);
+  v.text({"op", "name", "Operation at the backend. Absent: the backend's default."}, op);
+  policy.describe(v);
+}
+
+std::string GatewayRouteSpec::check() {
+  to.op = op;
+  return {};
+}
+
+void RateLimiterSpec::describe(ParamVisitor& v) {
+  v.choice({"algorithm", "choice",
+            "token_bucket (rate, burst), fixed_window, sliding_window_log or "
+            "sliding_window_counter (limit, window).",
+            true},
+           algorithm, kAlgorithmNames);
+  v.rate({"rate", "rate", "token_bucket (required): tokens added per second."}, rate);
+  v.count({"burst", "count", "token_bucket: bucket size, the most requests admitted at once."},
+          burst, 1, 1'000'000'000);
+  v.count({"limit", "count", "Window algorithms (required): requests admitted per window."}, limit,
+          1, 1'000'000'000);
+  v.duration({"window", "duration",
+              "Window algorithms (required): the window's length, windows aligned on time zero."},
+             window);
+  v.choice({"by", "choice",
+            "What shares a limit: global (all requests), user (the request's key), api_key "
+            "(key % api_keys) or ip (key / users_per_ip)."},
+           by, kByNames);
+  v.text({"class", "name",
+          "Apply only to requests of this workload (tiers: one limiter per class). Absent: "
+          "every request."},
+         workload);
+  v.target({"store", "component",
+            "A kv_store holding this limiter's state, shared by every gateway that uses the same "
+            "store, key_prefix and settings; each check is a call to it. Absent: local state."},
+           store);
+  v.text({"key_prefix", "name",
+          "Store limiters with different prefixes keep separate state (as different Redis keys "
+          "would)."},
+         key_prefix);
+  v.duration({"store_timeout", "duration",
+              "How long a check waits for the store (0: for ever) before on_store_failure "
+              "applies."},
+             store_timeout);
+  v.choice({"on_store_failure", "choice",
+            "When the store call fails (timeout, unavailable, out of memory): fail_open admits "
+            "the request, fail_closed refuses it with reason unavailable."},
+           on_store_failure, kFailureNames);
+}
+
+std::string RateLimiterSpec::check() {
+  const bool bucket = algorithm == static_cast<int>(RateAlgorithm::token_bucket);
+  const std::string name = kAlgorithmNames[algorithm];
+  if (bucket) {
+    if (has("limit") || has("window")) {
+      return "token_bucket takes rate and burst; limit and window belong to the window "
+             "algorithms";
+    }
+    if (!has("rate")) return "token_bucket needs 'rate' (tokens per second)";
+    if (!(rate > 0)) return "rate must be above zero";
+    if (TokenBucket::interval_for(rate) > 1'000'000'000'000'000'000) {
+      return "rate is too small: one token in more than 31 years";
+    }
+  } else {
+    if (has("rate") || has("burst")) {
+      return name + " takes limit and window; rate and burst belong to token_bucket";
+    }
+    if (!has("limit") || !has("window")) return name + " needs 'limit' and 'window'";
+    if (window <= Time::zero()) return "window must be longer than zero";
+  }
+  if (store.name.empty()) {
+    for (const char* key : {"key_prefix", "store_timeout", "on_store_failure"}) {
+      if (has(key)) return std::string("'") + key + "' applies only to a limiter with a store";
+    }
+  } else {
+    store.op = "check_and_incr";  // the topology check then insists on a kv_store
+    store_call.timeout = store_timeout;
+  }
+  return {};
+}
+
+RateLimitConfig RateLimiterSpec::config() const {
+  RateLimitConfig c;
+  c.algorithm = static_cast<RateAlgorithm>(algorithm);
+  if (c.algorithm == RateAlgorithm::token_bucket) {
+    c.rate = rate;
+    c.burst = burst;
+  } else {
+    c.limit = limit;
+    c.window = window;
+  }
+  return c;
+}
+
+void GatewayParams::describe(ParamVisitor& v) {
+  v.count({"workers", "count", "Workers validating requests (with auth_time).", false, true},
+          workers, 1, 1'000'000);
+  v.count({"queue_capacity", "count",
+           "Requests that may wait for a worker; beyond it arrivals are refused with "
+           "queue_full. `unbounded` for no limit.",
+           false, true},
+          queue_capacity, 0, INT64_MAX);
+  v.distribution({"auth_time", "distribution",
+                  "Validation and authentication work per request, on one worker. Absent: no "
+                  "validation stage."},
+                 auth_time);
+  v.count({"api_keys", "count",
+           "API keys issued to users round robin: the key of user k is k % api_keys (for "
+           "limiters by api_key). `unbounded`: one key per user."},
+          api_keys, 1, INT64_MAX);
+  v.count({"users_per_ip", "count",
+           "Consecutive users sharing one address: the address of user k is k / users_per_ip "
+           "(for limiters by ip)."},
+          users_per_ip, 1, INT64_MAX);
+  v.list({"limiters", "rate limiters",
+          "Rate limiters, checked in order after validation; the first refusal answers "
+          "rate_limited with retry_after."},
+         limiters);
+  v.list({"routes", "routes",
+          "Where requests go, by class: `[{class: checkout, to: orders}, {to: catalog}]`; the "
+          "first matching route is called under its own policy (timeout, retry...).",
+          true},
+         routes);
+}
+
+std::string GatewayParams::check(const std::vector<std::string>& given) {
+  const auto gave = [&](const char* key) {
+    return std::find(given.begin(), given.end(), key) != given.end();
+  };
+  if (routes.empty()) return "routes: needs at least one route";
+  for (size_t i = 0; i < routes.items.size(); ++i) {
+    const std::string& c = routes.items[i].workload;
+    if (c.empty() && i + 1 < routes.items.size()) {
+      return "routes[" + std::to_string(i) +
+             "] has no class, so it takes every request and the routes after it are never "
+             "used; put the default route last";
+    }
+    for (size_t j = 0; j < i && !c.empty(); ++j) {
+      if (routes.items[j].workload == c) {
+        return "routes[" + std::to_string(i) + "]: class '" + c + "' is already routed by routes[" +
+               std::to_string(j) + "]";
+      }
+    }
+  }
+  if ((gave("workers") || gave("queue_capacity")) && !gave("auth_time")) {
+    return "workers and queue_capacity belong to the validation stage; give auth_time too";
+  }
+  const auto uses = [&](LimitKey by) {
+    return std::any_of(limiters.begin(), limiters.end(),
+                       [&](const RateLimiterSpec& l) { return l.by == static_cast<int>(by); });
+  };
+  if (gave("api_keys") && !uses(LimitKey::api_key)) {
+    return "api_keys is used only by limiters with by: api_key, and there is none";
+  }
+  if (gave("users_per_ip") && !uses(LimitKey::ip)) {
+    return "users_per_ip is used only by limiters with by: ip, and there is none";
+  }
+  return {};
+}
+
+KeyMapping GatewayParams::key_mapping(const RateLimiterSpec& l) const {
+  KeyMapping k;
+  k.by = static_cast<LimitKey>(l.by);
+  k.api_keys = api_keys;
+  k.users_per_ip = users_per_ip;
+  return k;
+}
+
+// --- Construction ------------------------------------------------------------------------------
+
+Gateway::Gateway(const std::string& name, std::unique_ptr<ComponentParams> params)
+    : Component(name, "gateway", std::move(params)),
+      p_(static_cast<GatewayParams&>(this->params())) {
+  for (size_t i = 0; i < p_.routes.items.size(); ++i) {
+    const GatewayRouteSpec& r = p_.routes.items[i];
+    out_.add_site(r.policy, r.to.index, r.to.op_index,
+                  "route" + std::to_string(i) + ":" + r.to.name);
+  }
+  for (const RateLimiterSpec& spec : p_.limiters) {
+    Limiter l;
+    l.keys = p_.key_mapping(spec);
+    if (!spec.shared()) l.local = make_rate_limiter(spec.config());
+    limiters_.push_back(std::move(l));
+  }
+}
+
+// Shared limiters attach to their store here, when every component exists; the store tells
+// which operation runs this limiter's check.
+void Gateway::start(Simulation& sim) {
+  validation_rng_ = sim.make_rng(*this, "validation");
+  for (const GatewayRouteSpec& r : p_.routes) {
+    route_workload_.push_back(r.workload.empty() ? kAnyClass : sim.add_workload(r.workload));
+  }
+  for (size_t i = 0; i < limiters_.size(); ++i) {
+    const RateLimiterSpec& spec = p_.limiters.items[i];
+    Limiter& l = limiters_[i];
+    if (!spec.workload.empty()) l.workload = sim.add_workload(spec.workload);
+    if (!spec.shared()) continue;
+    auto* store = dynamic_cast<KvStore*>(sim.components()[spec.store.index].get());
+    if (!store) {
+      throw std::logic_error("gateway '" + name() + "': limiter store '" + spec.store.name +
+                             "' is not a kv_store");
+    }
+    const uint16_t op = store->attach_limiter(spec.key_prefix, spec.config(), l.keys);
+    l.site = out_.add_site(spec.store_call, spec.store.index, op,
+                           "limiter" + std::to_string(i) + ":" + spec.store.name);
+  }
+  out_.start(sim);
+  metrics().capacity().set(sim.now(), p_.workers);
+}
+
+// --- Validation stage --------------------------------------------------------------------------
+
+bool Gateway::has_validation() const {
+  return !(p_.auth_time.kind() == Distribution::Kind::constant && p_.auth_time.mean() == 0);
+}
+
+void Gateway::accept(Simulation& sim, CallHandle h) {
+  metrics().on_arrival(sim.now());
+  if (sim.call(h).deadline <= sim.now()) {
+    respond(sim, h, Reply::failure(Reason::deadline_exceeded));
+  } else if (!has_validation()) {
+    validated(sim, h);
+  } else if (busy_ < p_.workers && waiting_.empty()) {
+    begin_validation(sim, h);
+  } else if (static_cast<int64_t>(waiting_.size()) < p_.queue_capacity || busy_ < p_.workers) {
+    waiting_.push(h, sim.request(sim.call(h).request).priority);
+    metrics().queue().set(sim.now(), static_cast<int64_t>(waiting_.size()));
+    if (busy_ < p_.workers) pull_from_queue(sim);
+  } else {
+    respond(sim, h, Reply::failure(Reason::queue_full));
+  }
+}
+
+void Gateway::begin_validation(Simulation& sim, CallHandle h) {
+  ++busy_;
+  metrics().busy().set(sim.now(), busy_);
+  metrics().on_service_start(sim.now() - sim.call(h).received);
+  sim.schedule(sim.now() + p_.auth_time.sample(validation_rng_), *this, kValidated, h);
+}
+
+void Gateway::pull_from_queue(Simulation& sim) {
+  if (pulling_) return;
+  pulling_ = true;
+  while (busy_ < p_.workers && !waiting_.empty()) {
+    const CallHandle h = waiting_.pop();
+    metrics().queue().set(sim.now(), static_cast<int64_t>(waiting_.size()));
+    if (sim.call(h).deadline <= sim.now()) {
+      respond(sim, h, Reply::failure(Reason::deadline_exceeded));
+      continue;
+    }
+    begin_validation(sim, h);
+  }
+  pulling_ = false;
+}
+
+void Gateway::update_capacity(Simulation& sim) {
+  metrics().capacity().set(sim.now(), std::max(p_.workers, busy_));
+}
+
+void Gateway::on_event(Simulation& sim, const Event& e) {
+  if (out_.owns(e)) {
+    out_.on_event(sim, e);
+    return;
+  }
+  const auto h = static_cast<CallHandle>(e.payload);
+  --busy_;
+  metrics().busy().set(sim.now(), busy_);
+  if (busy_ >= p_.workers) update_capacity(sim);
+  pull_from_queue(sim);
+  validated(sim, h);
+}
+
+// --- Limits and routing ------------------------------------------------------------------------
+
+void Gateway::validated(Simulation& sim, CallHandle h) {
+  if (sim.call(h).deadline <= sim.now()) {
+    respond(sim, h, Reply::failure(Reason::deadline_exceeded));
+    return;
+  }
+  uint32_t slot;
+  if (!free_tasks_.empty()) {
+    slot = free_tasks_.back();
+    free_tasks_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(tasks_.size());
+    tasks_.emplace_back();
+  }
+  Task& t = tasks_[slot];
+  t.call = h;
+  ++t.serial;
+  t.next_limiter = 0;
+  t.routed = false;
+  t.live = true;
+  check_limits(sim, slot);
+}
+
+void Gateway::check_limits(Simulation& sim, uint32_t slot) {
+  for (;;) {
+    Task& t = tasks_[slot];
+    if (t.next_limiter >= limiters_.size()) {
+      route(sim, slot);
+      return;
+    }
+    Limiter& l = limiters_[t.next_limiter++];
+    const Call& call = sim.call(t.call);
+    const Request& r = sim.request(call.request);
+    if (l.workload != kAnyClass && r.workload != l.workload) continue;
+    if (!l.local) {
+      // The answer may come at once (a store that is down): on_call_done carries on from there.
+      out_.call(sim, l.site, call.request, call.deadline, pack_handle(slot, t.serial));
+      return;
+    }
+    Time retry_after;
+    if (!l.local->admit(sim.now(), l.keys(r.key), retry_after)) {
+      metrics().count(Counter::rate_limited);
+      Reply refusal = Reply::failure(Reason::rate_limited);
+      refusal.retry_after = retry_after;
+      end_task(sim, slot, refusal);
+      return;
+    }
+  }
+}
+
+void Gateway::route(Simulation& sim, uint32_t slot) {
+  Task& t = tasks_[slot];
+  const Call& call = sim.call(t.call);
+  const uint32_t workload = sim.request(call.request).workload;
+  for (uint32_t i = 0; i < route_workload_.size(); ++i) {
+    if (route_workload_[i] != kAnyClass && route_workload_[i] != workload) continue;
+    t.routed = true;
+    out_.call(sim, i, call.request, call.deadline, pack_handle(slot, t.serial));
+    return;
+  }
+  end_task(sim, slot, Reply::failure(Reason::error));  // no route for this class (a 404)
+}
+
+void Gateway::on_call_done(Simulation& sim, uint64_t token, const Reply& reply) {
+  const uint32_t slot = payload_handle(token);
+  Task& t = tasks_[slot];
+  if (!t.live || t.serial != payload_serial(token)) return;
+  if (t.routed) {
+    end_task(sim, slot, reply);  // the backend's answer, relayed as it is
+    return;
+  }
+  // The answer of a shared limiter's store.
+  if (reply.ok()) {
+    check_limits(sim, slot);
+  } else if (reply.reason == Reason::rate_limited) {
+    metrics().count(Counter::rate_limited);
+    Reply refusal = Reply::failure(Reason::rate_limited);
+    refusal.retry_after = reply.retry_after;
+    end_task(sim, slot, refusal);
+  } else if (reply.reason == Reason::deadline_exceeded) {
+    end_task(sim, slot, Reply::failure(Reason::deadline_exceeded));  // the client gave up
+  } else {
+    metrics().count(Counter::limiter_store_failures);
+    const RateLimiterSpec& spec = p_.limiters.items[t.next_limiter - 1];
+    if (spec.on_store_failure == RateLimiterSpec::fail_open) {
+      check_limits(sim, slot);
+    } else {
+      end_task(sim, slot, Reply::failure(Reason::unavailable));
+    }
+  }
+}
+
+void Gateway::on_reply(Simulation& sim, CallHandle h, const Reply& r) {
+  out_.on_reply(sim, h, r);
+}
+
+void Gateway::end_task(Simulation& sim, uint32_t slot, const Reply& reply) {
+  Task& t = tasks_[slot];
+  const CallHandle h = t.call;
+  t.live = false;
+  ++t.serial;
+  free_tasks_.push_back(slot);
+  respond(sim, h, reply);
+}
+
+void Gateway::respond(Simulation& sim, CallHandle h, const Reply& reply) {
+  if (reply.ok()) {
+    metrics().on_served(sim.now(), sim.now() - sim.call(h).received);
+  } else {
+    metrics().on_lost(sim.now(), outcome_of(reply.reason), reply.reason);
+  }
+  sim.reply(h, reply);
+}
+
+void Gateway::on_params_changed(Simulation& sim, const std::string& param) {
+  if (param == "workers") {
+    update_capacity(sim);
+    pull_from_queue(sim);
+  }
+}
+
+}  // namespace dsim

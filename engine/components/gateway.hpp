@@ -1,0 +1,134 @@
+// gateway: the front door. Validates each request, applies rate limits, routes it by class to a
+// backend and relays the backend's answer.
+//
+//   1. validation and auth: `auth_time` on one of `workers` (a queue of `queue_capacity` in
+//      front, queue_full beyond it). A zero auth_time skips this stage.
+//   2. rate limits: every limiter that applies to the request's class is checked in list order;
+//      the first refusal answers rate_limited (HTTP 429) with the limiter's exact retry_after.
+//      A limiter with `store:` keeps its state in that kv_store: the check is a call to it (its
+//      latency, its queue, its failures); when that call fails, `on_store_failure` decides.
+//   3. routing: the first route whose class matches (a route without class matches all) is
+//      called under its own call policy (timeout, retries...), and its answer is relayed.
+//
+// Like an event-driven proxy (Envoy, nginx), the gateway holds a worker only while it validates:
+// store round trips and backend calls wait without occupying one.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "components/call_policy.hpp"
+#include "components/outbound.hpp"
+#include "components/rate_limiter.hpp"
+#include "components/wait_queue.hpp"
+#include "core/component.hpp"
+#include "core/params.hpp"
+
+namespace dsim {
+
+struct GatewayRouteSpec : ParamGroup {
+  static constexpr const char* kElementName = "gateway_route";
+  std::string workload;  // `class`; empty: every class
+  TargetRef to;
+  std::string op;
+  CallPolicy policy;
+  void describe(ParamVisitor& v) override;
+  std::string check() override;
+};
+
+struct RateLimiterSpec : ParamGroup {
+  static constexpr const char* kElementName = "rate_limiter";
+  int algorithm = 0;  // kAlgorithmNames
+  double rate = 0;    // required by token_bucket (check)
+  int64_t burst = 1;
+  int64_t limit = 1;         // required by the window algorithms (check)
+  Time window = Time::s(1);  // required by the window algorithms (check)
+  int by = 1;                // kByNames
+  std::string workload;      // `class`; empty: every class
+  TargetRef store;
+  std::string key_prefix;
+  Time store_timeout = Time::zero();
+  int on_store_failure = 0;  // kFailureNames
+  CallPolicy store_call;     // derived from store_timeout for the call to the store
+
+  static constexpr const char* kAlgorithmNames[] = {
+      "token_bucket", "fixed_window", "sliding_window_log", "sliding_window_counter", nullptr};
+  static constexpr const char* kByNames[] = {"global", "user", "api_key", "ip", nullptr};
+  static constexpr const char* kFailureNames[] = {"fail_open", "fail_closed", nullptr};
+  enum Failure { fail_open, fail_closed };
+
+  void describe(ParamVisitor& v) override;
+  std::string check() override;
+  RateLimitConfig config() const;
+  bool shared() const { return !store.name.empty(); }
+};
+
+struct GatewayParams : ParamsOf<GatewayParams> {
+  int64_t workers = 1;
+  int64_t queue_capacity = INT64_MAX;
+  Distribution auth_time;  // zero: no validation stage
+  int64_t api_keys = INT64_MAX;
+  int64_t users_per_ip = 1;
+  ParamList<RateLimiterSpec> limiters;
+  ParamList<GatewayRouteSpec> routes;
+
+  void describe(ParamVisitor& v) override;
+  std::string check(const std::vector<std::string>& given) override;
+  KeyMapping key_mapping(const RateLimiterSpec& l) const;
+};
+
+class Gateway final : public Component, public CallOwner {
+ public:
+  Gateway(const std::string& name, std::unique_ptr<ComponentParams> params);
+  void start(Simulation& sim) override;
+  void accept(Simulation& sim, CallHandle h) override;
+  void on_event(Simulation& sim, const Event& e) override;
+  void on_reply(Simulation& sim, CallHandle h, const Reply& r) override;
+  void on_call_done(Simulation& sim, uint64_t token, const Reply& reply) override;
+  void on_params_changed(Simulation& sim, const std::string& param) override;
+
+  const GatewayParams& config() const { return p_; }
+  const Outbound& outbound() const { return out_; }
+
+ private:
+  enum EventKind : uint32_t { kValidated = 0 };
+  static constexpr uint32_t kAnyClass = UINT32_MAX;
+  // One request past validation: checking limits, then waiting for its backend.
+  struct Task {
+    CallHandle call = 0;
+    uint32_t serial = 0;
+    uint32_t next_limiter = 0;  // the limiter to check next, or the one being checked + 1
+    bool routed = false;        // the backend call has started
+    bool live = false;
+  };
+  struct Limiter {
+    std::unique_ptr<RateLimiter> local;  // null when the state lives in a store
+    KeyMapping keys;
+    uint32_t workload = kAnyClass;
+    uint32_t site = 0;  // shared: the Outbound site calling the store
+  };
+
+  bool has_validation() const;
+  void begin_validation(Simulation& sim, CallHandle h);
+  void pull_from_queue(Simulation& sim);
+  void update_capacity(Simulation& sim);
+  void validated(Simulation& sim, CallHandle h);
+  void check_limits(Simulation& sim, uint32_t slot);
+  void route(Simulation& sim, uint32_t slot);
+  void end_task(Simulation& sim, uint32_t slot, const Reply& reply);
+  void respond(Simulation& sim, CallHandle h, const Reply& reply);
+
+  GatewayParams& p_;
+  Outbound out_{*this, *this};
+  WaitQueue waiting_;
+  std::vector<Limiter> limiters_;
+  std::vector<uint32_t> route_workload_;  // per route: its class, or kAnyClass
+  std::vector<Task> tasks_;
+  std::vector<uint32_t> free_tasks_;
+  Rng validation_rng_;
+  int64_t busy_ = 0;
+  bool pulling_ = false;
+};
+
+}  // namespace dsim

@@ -1,0 +1,158 @@
+// kv_store: a Redis-like in-memory store with one thread.
+//
+// Commands are executed one at a time, in the order they arrive (FIFO, one worker): each takes
+// its operation's time on the thread (get, set, incr, check_and_incr), and its answer reaches the
+// caller `rtt` later (network, not thread time). A command's effect happens when its execution
+// ends. The key of a command is the request's key (Request::key).
+//
+//   get             read the key (counts cache_hits / cache_misses)
+//   set             write the key; it expires `ttl` after the write (SET EX)
+//   incr            add one to the key's counter; a new key expires `ttl` after its creation
+//                   (INCR + EXPIRE on the first increment)
+//   check_and_incr  a Lua-style script: refuse with rate_limited (retry_after = the key's
+//                   remaining ttl) when its counter has reached `limit`, else incr
+//
+// Memory holds at most `max_entries` keys: a write that would create a key beyond it fails with
+// reason `error`, as Redis answers "OOM command not allowed" under maxmemory-policy noeviction
+// (writes to existing keys and all reads still succeed). Expired keys free their entry at their
+// expiry instant. memory_used_bytes = entries x entry_size.
+//
+// A `replica` receives every write asynchronously, `lag` after it (in order: a write never
+// overtakes an earlier one); a share `reads` of GETs is served by the replica's own thread, and
+// a GET there that misses the key's latest write counts as a stale read.
+//
+// The C++ side: gateways keep shared rate limiters here (attach_limiter), so that every gateway
+// using the same store and limiter counts against the same state, decided when the store runs
+// the check - a check whose caller timed out still counts, as in Redis.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "components/rate_limiter.hpp"
+#include "components/wait_queue.hpp"
+#include "core/component.hpp"
+#include "core/params.hpp"
+
+namespace dsim {
+
+struct KvReplicaSpec : ParamGroup {
+  Distribution lag;  // from the write on the primary to the write on the replica
+  double reads = 0;  // share of GETs the replica serves
+  void describe(ParamVisitor& v) override;
+};
+
+struct KvStoreParams : ParamsOf<KvStoreParams> {
+  Distribution get = Distribution::constant(10e-6);
+  Distribution set = Distribution::constant(12e-6);
+  Distribution incr = Distribution::constant(12e-6);
+  Distribution check_and_incr = Distribution::constant(30e-6);
+  Distribution rtt;         // zero
+  Time ttl = Time::zero();  // zero: keys never expire
+  int64_t limit = INT64_MAX;
+  int64_t max_entries = INT64_MAX;
+  int64_t entry_size = 64;
+  KvReplicaSpec replica;
+
+  void describe(ParamVisitor& v) override;
+  std::vector<std::string> operations() const override {
+    return {"get", "set", "incr", "check_and_incr"};
+  }
+};
+
+class KvStore final : public Component {
+ public:
+  // Call::op values: the named operations, then one per attached limiter.
+  enum Op : uint16_t { kGet = 0, kSet = 1, kIncr = 2, kCheckAndIncr = 3, kFirstLimiterOp = 4 };
+
+  KvStore(const std::string& name, std::unique_ptr<ComponentParams> params);
+  void start(Simulation& sim) override;
+  void accept(Simulation& sim, CallHandle h) override;
+  void on_event(Simulation& sim, const Event& e) override;
+
+  // --- The API other components use ----------------------------------------------------------
+  // A rate limiter whose state lives in this store. Callers attaching the same prefix, algorithm
+  // settings and key mapping share one state (they would use the same Redis keys). Returns the
+  // Call::op that runs one check: the store maps the request's key with `keys`, runs the
+  // limiter at the end of the command's execution (check_and_incr's time) and answers success,
+  // rate_limited with retry_after, or fails like any command (error when full, unavailable).
+  uint16_t attach_limiter(const std::string& key_prefix, const RateLimitConfig& config,
+                          const KeyMapping& keys);
+  // Up or down (crashes are driven from here): while down every command, queued, running or
+  // new, is answered with unavailable at once. The data is kept.
+  void set_available(Simulation& sim, bool up);
+  bool available() const { return up_; }
+
+  // For tests and observers.
+  size_t entries() const { return data_.size(); }
+  // The counter of a plain key (0 when absent); `live` tells whether it exists.
+  int64_t value(uint64_t key, bool* live = nullptr) const;
+  const KvStoreParams& config() const { return p_; }
+
+ private:
+  enum EventKind : uint32_t { kExecuted = 0, kReply = 1, kExpire = 2 };
+  enum ThreadIndex : uint32_t { kPrimary = 0, kReplica = 1 };
+  // One thread (the primary's, the replica's) with its FIFO queue.
+  struct Thread {
+    WaitQueue waiting;
+    bool busy = false;
+    CallHandle running = 0;
+    uint32_t serial = 0;  // invalidates the execution event of a command aborted by a crash
+  };
+  // Keys live in namespaces: 0 for the plain keys of get/set/incr, 1 + id for limiter `id`.
+  using Key = std::pair<uint32_t, uint64_t>;
+  struct Entry {
+    int64_t value = 0;
+    Time expires = Time::max();
+    Time replicated;  // when the replica has this key's latest write
+  };
+  struct SharedLimiter {
+    std::string prefix;
+    RateLimitConfig config;
+    KeyMapping keys;
+    std::unique_ptr<RateLimiter> limiter;
+  };
+  struct Answer {  // an executed command whose reply is on its way back (rtt)
+    CallHandle call = 0;
+    Reply reply;
+  };
+
+  void begin(Simulation& sim, uint32_t thread, CallHandle h);
+  void executed(Simulation& sim, uint32_t thread);
+  Reply execute(Simulation& sim, CallHandle h, uint32_t thread);
+  // A write on the primary enters the replication stream; returns when the replica has it.
+  Time replicate(Simulation& sim);
+  void update_levels(Simulation& sim);
+  // The entry for `k`, created if absent; nullptr when creating it would exceed max_entries.
+  Entry* upsert(Simulation& sim, const Key& k, bool& created);
+  void set_expiry(Simulation& sim, const Key& k, Entry& e, Time at);
+  void erase(Simulation& sim, const Key& k);
+  void purge_expired(Simulation& sim);
+  void schedule_expiry(Simulation& sim);
+  void update_memory(Simulation& sim);
+  const Distribution& op_time(uint16_t op) const;
+  void send(Simulation& sim, CallHandle h, const Reply& r);
+  void respond(Simulation& sim, CallHandle h, const Reply& r);
+
+  KvStoreParams& p_;
+  bool up_ = true;
+  Thread threads_[2];
+  bool replica_reads_ = false;
+  Time stream_tail_;  // when the replica has the latest write sent to it
+  std::map<Key, Entry> data_;
+  std::set<std::pair<Time, Key>> expiries_;
+  Time expiry_event_ = Time::max();  // the earliest pending expiry event
+  std::vector<SharedLimiter> limiters_;
+  std::vector<Answer> answers_;
+  std::vector<uint32_t> free_answers_;
+  Rng service_rng_;
+  Rng rtt_rng_;
+  Rng replica_reads_rng_;
+  Rng replica_lag_rng_;
+};
+
+}  // namespace dsim
