@@ -1,5 +1,6 @@
 #include "components/registry.hpp"
 
+#include "components/cache.hpp"
 #include "components/service.hpp"
 #include "components/sink.hpp"
 #include "components/source.hpp"
@@ -25,6 +26,11 @@ const std::vector<ComponentKind>& component_kinds() {
        "request or runs a handler of steps (compute, calls, publishes, fan-outs, branches).",
        false, make_params<ServiceParams>, create<Service>},
       {"sink", "Where requests complete.", false, make_params<SinkParams>, create<Sink>},
+      {"cache",
+       "A read-through cache of `capacity` entries (LRU, LFU or TTL eviction, optional expiry) "
+       "in front of a backing component; gets hit or miss and fill, sets write through, "
+       "invalidate or write around; optional request coalescing.",
+       false, make_params<CacheParams>, create<Cache>},
   };
   return kinds;
 }

@@ -95,6 +95,7 @@ enum class Counter : uint8_t {
   failovers,         // primary database failovers
   health_ejections,  // backends taken out by failed health checks
   health_restorations,
+  cache_expirations,  // cache entries removed because their ttl ran out (not for room)
   kCount
 };
 inline constexpr int kCounterCount = static_cast<int>(Counter::kCount);
@@ -109,6 +110,7 @@ enum class Gauge : uint8_t {
   replication_lag_ms,  // replica behind primary (sampled at each write)
   disk_used_bytes,
   memory_used_bytes,
+  cache_entries,  // entries held by a cache
   kCount
 };
 inline constexpr int kGaugeCount = static_cast<int>(Gauge::kCount);
