@@ -61,6 +61,7 @@ void CacheParams::describe(ParamVisitor& v) {
 std::string CacheParams::check(const std::vector<std::string>&) {
   backing.op = backing_read_op;
   backing.extra_ops = {backing_write_op};
+  backing.self_error = "a cache cannot read through to itself";
   if (eviction == ttl_order && ttl <= Time::zero()) {
     return "eviction: ttl needs a ttl (how long an entry lives after it is filled)";
   }

@@ -37,6 +37,9 @@ struct TargetRef {
   // default (index 0). The owner sizes extra_ops; the topology check fills extra_op_indices.
   std::vector<std::string> extra_ops{};
   std::vector<uint16_t> extra_op_indices{};
+  // Set by an owner for which naming itself cannot work (a cache backed by itself): the topology
+  // check then reports a reference to the owner's own component, with this explanation.
+  const char* self_error = nullptr;
 };
 
 class ParamVisitor;

@@ -105,6 +105,10 @@ void check_topology(Scenario& s, Diagnostics& d) {
                               "receive them");
         continue;
       }
+      if (t->self_error && it->second == i) {
+        d.error(t->where, quote_text(c.name) + " refers to itself: " + t->self_error);
+        continue;
+      }
       t->index = it->second;
       boost::add_edge(i, it->second, g);
       const ComponentSpec& callee = s.components[it->second];

@@ -826,6 +826,23 @@ TEST(Cache, AnOperationTheBackingComponentLacksIsALoadError) {
             "has none)\n");
 }
 
+TEST(Cache, ACacheBackedByItselfIsALoadError) {
+  const std::string yaml = R"(name: bad
+duration: 10s
+components:
+  users:
+    kind: source
+    arrivals: {poisson: 1/s}
+    target: cache
+  cache:
+    kind: cache
+    backing: cache
+)";
+  EXPECT_EQ(load_errors(yaml),
+            "test.yaml:10:14: error: 'cache' refers to itself: a cache cannot read through to "
+            "itself\n");
+}
+
 TEST(Cache, AnUnknownOperationAtACacheIsALoadErrorListingItsOperations) {
   const std::string yaml = R"(name: bad
 duration: 10s
