@@ -6,6 +6,7 @@
 #include "components/database.hpp"
 #include "components/gateway.hpp"
 #include "components/kv_store.hpp"
+#include "components/cache.hpp"
 #include "components/service.hpp"
 #include "components/sink.hpp"
 #include "components/source.hpp"
@@ -59,6 +60,11 @@ const std::vector<ComponentKind>& component_kinds() {
        "at a time in FIFO order; keys expire; a bounded memory refuses new keys; an optional "
        "replica lags behind.",
        false, make_params<KvStoreParams>, create<KvStore>},
+      {"cache",
+       "A read-through cache of `capacity` entries (LRU, LFU or TTL eviction, optional expiry) "
+       "in front of a backing component; gets hit or miss and fill, sets write through, "
+       "invalidate or write around; optional request coalescing.",
+       false, make_params<CacheParams>, create<Cache>},
   };
   return kinds;
 }

@@ -30,8 +30,16 @@ struct TargetRef {
   std::string name;
   Location where;
   uint32_t index = UINT32_MAX;
-  std::string op;
+  std::string op{};
   uint16_t op_index = 0;
+  // Further operations the referring component asks the same target for (a cache reads with
+  // `op` and writes with extra_ops[0]). Resolved like `op`: an empty name means the target's
+  // default (index 0). The owner sizes extra_ops; the topology check fills extra_op_indices.
+  std::vector<std::string> extra_ops{};
+  std::vector<uint16_t> extra_op_indices{};
+  // Set by an owner for which naming itself cannot work (a cache backed by itself): the topology
+  // check then reports a reference to the owner's own component, with this explanation.
+  const char* self_error = nullptr;
 };
 
 class ParamVisitor;

@@ -29,7 +29,8 @@ const char* to_string(Counter c) {
                                            "failovers",
                                            "health_ejections",
                                            "health_restorations",
-                                           "limiter_store_failures"};
+                                           "limiter_store_failures",
+                                           "cache_expirations"};
   static_assert(std::size(kNames) == kCounterCount);
   return kNames[static_cast<int>(c)];
 }
@@ -38,7 +39,7 @@ const char* to_string(Gauge g) {
   static constexpr const char* kNames[] = {
       "outstanding_calls", "dlq_depth", "consumers", "breaker_state", "replication_lag_ms",
       "disk_used_bytes", "memory_used_bytes", "healthy_backends", "messages_in_flight",
-      "blocked_publishers"};
+      "blocked_publishers", "cache_entries"};
   static_assert(std::size(kNames) == kGaugeCount);
   return kNames[static_cast<int>(g)];
 }

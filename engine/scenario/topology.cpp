@@ -106,22 +106,33 @@ void check_topology(Scenario& s, Diagnostics& d) {
                               "receive them");
         continue;
       }
+      if (t->self_error && it->second == i) {
+        d.error(t->where, quote_text(c.name) + " refers to itself: " + t->self_error);
+        continue;
+      }
       t->index = it->second;
       boost::add_edge(i, it->second, g);
       const ComponentSpec& callee = s.components[it->second];
       const std::vector<std::string> ops = callee.params->operations();
-      if (!t->op.empty()) {
-        auto op = std::find(ops.begin(), ops.end(), t->op);
+      // Resolves an operation name against the callee's; empty: its default (index 0).
+      auto resolve = [&](const std::string& name, uint16_t& index) {
+        if (name.empty()) return;
+        auto op = std::find(ops.begin(), ops.end(), name);
         if (op == ops.end()) {
           std::string known = ops.empty() ? std::string(" (it has none)") : "; it has ";
           for (size_t k = 0; k < ops.size(); ++k) known += (k ? ", " : "") + ops[k];
           d.error(t->where, quote_text(c.name) + " asks " + quote_text(t->name) + " (a " +
-                                callee.kind + ") for operation " + quote_text(t->op) +
-                                (t->op == "publish" ? " (publish sends to a queue)" : "") +
-                                did_you_mean(t->op, ops) + known);
-          continue;
+                                callee.kind + ") for operation " + quote_text(name) +
+                                (name == "publish" ? " (publish sends to a queue)" : "") +
+                                did_you_mean(name, ops) + known);
+          return;
         }
-        t->op_index = static_cast<uint16_t>(op - ops.begin());
+        index = static_cast<uint16_t>(op - ops.begin());
+      };
+      resolve(t->op, t->op_index);
+      t->extra_op_indices.assign(t->extra_ops.size(), 0);
+      for (size_t k = 0; k < t->extra_ops.size(); ++k) {
+        resolve(t->extra_ops[k], t->extra_op_indices[k]);
       }
       if (const std::string problem = c.params->check_reference(*t, callee.kind, *callee.params);
           !problem.empty()) {
