@@ -37,9 +37,9 @@ const char* to_string(Counter c) {
 
 const char* to_string(Gauge g) {
   static constexpr const char* kNames[] = {
-      "outstanding_calls", "dlq_depth", "consumers", "breaker_state", "replication_lag_ms",
-      "disk_used_bytes", "memory_used_bytes", "healthy_backends", "messages_in_flight",
-      "blocked_publishers", "cache_entries"};
+      "outstanding_calls",  "dlq_depth",          "consumers",         "breaker_state",
+      "replication_lag_ms", "disk_used_bytes",    "memory_used_bytes", "healthy_backends",
+      "messages_in_flight", "blocked_publishers", "cache_entries"};
   static_assert(std::size(kNames) == kGaugeCount);
   return kNames[static_cast<int>(g)];
 }

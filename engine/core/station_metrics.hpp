@@ -96,7 +96,7 @@ enum class Counter : uint8_t {
   health_ejections,  // backends taken out by failed health checks
   health_restorations,
   limiter_store_failures,  // shared rate-limit checks whose call to their store failed
-  cache_expirations,  // cache entries removed because their ttl ran out (not for room)
+  cache_expirations,       // cache entries removed because their ttl ran out (not for room)
   kCount
 };
 inline constexpr int kCounterCount = static_cast<int>(Counter::kCount);
@@ -111,10 +111,10 @@ enum class Gauge : uint8_t {
   replication_lag_ms,  // replica behind primary (sampled at each write)
   disk_used_bytes,
   memory_used_bytes,
-  healthy_backends,  // a load balancer's backends in rotation (not ejected by health checks)
+  healthy_backends,    // a load balancer's backends in rotation (not ejected by health checks)
   messages_in_flight,  // queue: messages received by a consumer and not yet settled
   blocked_publishers,  // queue with when_full: backpressure: publishes waiting for room
-  cache_entries,  // entries held by a cache
+  cache_entries,       // entries held by a cache
   kCount
 };
 inline constexpr int kGaugeCount = static_cast<int>(Gauge::kCount);

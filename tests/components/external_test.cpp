@@ -91,7 +91,9 @@ TEST(External, RateLimitAdmitsAtMostBurstPlusRateTimesTheInterval) {
   EXPECT_EQ(refused + admitted.size(), 4000u);
   EXPECT_EQ(metrics_of(*sim, "provider").counter(Counter::rate_limited), refused);
   for (const Finished& f : log.entries) {
-    if (f.reason == Reason::rate_limited) EXPECT_EQ(f.finished, f.created) << "refused at once";
+    if (f.reason == Reason::rate_limited) {
+      EXPECT_EQ(f.finished, f.created) << "refused at once";
+    }
   }
 }
 

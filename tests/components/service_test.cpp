@@ -229,7 +229,8 @@ TEST(Service, WithoutPropagationWorkContinuesForCallersThatGaveUp) {
   auto sim = run_checked(shedding_scenario(false), {&log});
   EXPECT_EQ(log.count(Outcome::completed, Reason::none), 1u);
   EXPECT_EQ(log.count(Outcome::failed, Reason::timeout), 4u);
-  const ComponentSummary& api = component(summarize(*sim), "api");
+  const RunSummary summary = summarize(*sim);
+  const ComponentSummary& api = component(summary, "api");
   EXPECT_EQ(api.served, 5u);
   EXPECT_TRUE(api.dropped.empty());
 }

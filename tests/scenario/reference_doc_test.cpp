@@ -33,7 +33,9 @@ const std::vector<std::string> kKeyKinds = {"uniform", "zipf"};
 const std::vector<std::string> kRouteKinds = {"split", "cycle"};
 const std::vector<std::string> kTopLevelKeys = {"name",   "description", "seed",      "duration",
                                                 "warmup", "window",      "components"};
-const std::vector<std::string> kComponentKinds = {"source", "service", "sink", "database"};
+const std::vector<std::string> kComponentKinds = {
+    "source", "service",  "sink",    "load_balancer", "external",
+    "queue",  "database", "gateway", "kv_store",      "cache"};
 
 std::string read_doc() {
   std::ifstream in(kDocPath, std::ios::binary);
