@@ -216,7 +216,16 @@ void Outbound::attempt(Simulation& sim, uint32_t slot) {
   // The callee may have answered already; only a still-pending attempt needs its timer.
   Exchange& now_ex = exchanges_[slot];
   if (now_ex.live && now_ex.serial == serial && now_ex.waiting && p.timeout > Time::zero()) {
-    sim.schedule(sim.now() + p.timeout, owner_, kTimeout, pack_handle(slot, serial));
+    const uint32_t site = now_ex.site;
+    Site& st = sites_[site];
+    const Time at = sim.now() + p.timeout;
+    if (st.timeouts.empty() || st.timeouts.back().at <= at) {
+      st.timeouts.push_back({at, slot, serial});
+      if (!st.timer_armed) arm_site_timer(sim, site);
+    } else {
+      // Out of order (the timeout was lowered live): a timer of its own.
+      sim.schedule(at, owner_, kTimeout, pack_handle(slot, serial));
+    }
   }
 }
 
@@ -238,24 +247,54 @@ void Outbound::attempt_ended(Simulation& sim, Exchange& ex, bool failed_attempt)
   Site& s = sites_[ex.site];
   ex.waiting = false;
   set_outstanding(sim, s, -1);
+  // Answered attempts leave the front of the timeout FIFO at once when answers come in order.
+  while (!s.timeouts.empty() && !still_waiting(s.timeouts.front())) s.timeouts.pop_front();
   if (s.breaker) {
     const bool slow = sim.now() - ex.attempt_started > s.policy->circuit_breaker.slow_call_duration;
     s.breaker->record(sim.now(), ex.breaker_epoch, failed_attempt, slow, owner_.metrics());
   }
 }
 
+void Outbound::arm_site_timer(Simulation& sim, uint32_t site) {
+  Site& st = sites_[site];
+  while (!st.timeouts.empty() && !still_waiting(st.timeouts.front())) st.timeouts.pop_front();
+  if (st.timeouts.empty()) return;
+  st.timer_armed = true;
+  sim.schedule(st.timeouts.front().at, owner_, kSiteTimeouts, site);
+}
+
+void Outbound::expire_site_timeouts(Simulation& sim, uint32_t site) {
+  // timer_armed stays set meanwhile: attempts made by the handlers below only queue their
+  // timeouts, and the timer is armed once, at the end.
+  while (!sites_[site].timeouts.empty() && sites_[site].timeouts.front().at <= sim.now()) {
+    const PendingTimeout t = sites_[site].timeouts.front();
+    sites_[site].timeouts.pop_front();
+    if (still_waiting(t)) time_out(sim, t.slot);
+  }
+  sites_[site].timer_armed = false;
+  arm_site_timer(sim, site);
+}
+
+void Outbound::time_out(Simulation& sim, uint32_t slot) {
+  Exchange& ex = exchanges_[slot];
+  sim.abandon(ex.call);
+  owner_.metrics().count(Counter::timeouts);
+  attempt_ended(sim, ex, true);
+  failed(sim, slot, Reason::timeout, Time::zero(), false, owner_.index());
+}
+
 void Outbound::on_event(Simulation& sim, const Event& e) {
+  if (e.kind == kSiteTimeouts) {
+    expire_site_timeouts(sim, static_cast<uint32_t>(e.payload));
+    return;
+  }
   const uint32_t slot = payload_handle(e.payload);
   if (slot >= exchanges_.size()) return;
   Exchange& ex = exchanges_[slot];
   if (!ex.live || ex.serial != payload_serial(e.payload)) return;  // answered or cancelled since
   switch (e.kind) {
     case kTimeout:
-      if (!ex.waiting) return;
-      sim.abandon(ex.call);
-      owner_.metrics().count(Counter::timeouts);
-      attempt_ended(sim, ex, true);
-      failed(sim, slot, Reason::timeout, Time::zero(), false, owner_.index());
+      if (ex.waiting) time_out(sim, slot);
       break;
     case kRetry: {
       const uint32_t site = callback_.retry_site(sim, ex.token, ex.site);

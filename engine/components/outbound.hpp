@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -115,7 +116,15 @@ class Outbound {
   size_t exchanges_in_progress() const { return live_; }
 
  private:
-  enum EventKind : uint32_t { kTimeout = kFirstEventKind, kRetry, kFallback };
+  enum EventKind : uint32_t { kTimeout = kFirstEventKind, kRetry, kFallback, kSiteTimeouts };
+  // An attempt's timeout. A site's attempts share one timeout, so their deadlines come in order:
+  // they wait in a FIFO with one event pending for the earliest, instead of one event each in
+  // the simulation's heap - most attempts are answered long before their timeout.
+  struct PendingTimeout {
+    Time at;
+    uint32_t slot;
+    uint32_t serial;
+  };
   struct Site {
     const CallPolicy* policy;
     uint32_t target;
@@ -125,6 +134,8 @@ class Outbound {
     std::unique_ptr<CircuitBreaker> breaker;
     std::unique_ptr<RetryBudget> budget;
     int64_t outstanding = 0;
+    std::deque<PendingTimeout> timeouts;
+    bool timer_armed = false;  // a kSiteTimeouts event is pending (or being handled)
   };
   struct Exchange {
     RequestHandle request = 0;
@@ -143,6 +154,13 @@ class Outbound {
   };
 
   void attempt(Simulation& sim, uint32_t slot);
+  void time_out(Simulation& sim, uint32_t slot);
+  void expire_site_timeouts(Simulation& sim, uint32_t site);
+  void arm_site_timer(Simulation& sim, uint32_t site);
+  bool still_waiting(const PendingTimeout& t) const {
+    const Exchange& ex = exchanges_[t.slot];
+    return ex.live && ex.waiting && ex.serial == t.serial;
+  }
   void attempt_ended(Simulation& sim, Exchange& ex, bool failed);
   void failed(Simulation& sim, uint32_t slot, Reason reason, Time retry_after, bool own_refusal,
               uint32_t origin);

@@ -158,13 +158,20 @@ class BundledScenario : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(BundledScenario, RunsBalancesAndIsDeterministic) {
   const std::string file = GetParam();
-  // Scenarios longer than a simulated day (the benchmark, the long-run M/M/1) are cut to one day
-  // here, so the suite stays quick under the sanitizers too; the analytic tests run them whole.
+  // Scenarios longer than a simulated day (the long-run M/M/1) are cut to one day here, so the
+  // suite stays quick under the sanitizers too; the analytic tests run them whole.
   const dsim::LoadResult loaded = dsim::load_scenario_file(file);
   ASSERT_TRUE(loaded.scenario) << loaded.diagnostics.to_string();
+  // The benchmarks (scenarios/bench/) are sized to run for many seconds of wall time: they run a
+  // thirtieth of their length.
   const bool long_run = loaded.scenario->duration > dsim::Time::s(86400) &&
                         loaded.scenario->warmup < dsim::Time::s(86400);
-  const std::string shorten = long_run ? " --duration 1d" : "";
+  const bool bench = fs::path(file).parent_path().filename() == "bench";
+  std::string shorten = long_run ? " --duration 1d" : "";
+  if (bench) {
+    shorten = " --set warmup=0s --duration " +
+              std::to_string(loaded.scenario->duration.count_ns() / 30 / 1'000'000) + "ms";
+  }
   const Result a = run("run " + file + shorten + " --json -q");
   const Result b = run("run " + file + shorten + " --json -q");
   ASSERT_EQ(a.exit_code, 0) << a.out;
