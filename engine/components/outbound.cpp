@@ -209,7 +209,6 @@ void Outbound::attempt(Simulation& sim, uint32_t slot) {
   }
   ex.call = h;
   ex.waiting = true;
-  ex.attempt_started = sim.now();
   ex.breaker_epoch = s.breaker ? s.breaker->epoch() : 0;
   set_outstanding(sim, s, +1);
   sim.deliver(h);
@@ -250,7 +249,10 @@ void Outbound::attempt_ended(Simulation& sim, Exchange& ex, bool failed_attempt)
   // Answered attempts leave the front of the timeout FIFO at once when answers come in order.
   while (!s.timeouts.empty() && !still_waiting(s.timeouts.front())) s.timeouts.pop_front();
   if (s.breaker) {
-    const bool slow = sim.now() - ex.attempt_started > s.policy->circuit_breaker.slow_call_duration;
+    // (The attempt's call is still live here - answered or abandoned, not yet released - and
+    // its `received` is when the attempt started.)
+    const bool slow =
+        sim.now() - sim.call(ex.call).received > s.policy->circuit_breaker.slow_call_duration;
     s.breaker->record(sim.now(), ex.breaker_epoch, failed_attempt, slow, owner_.metrics());
   }
 }

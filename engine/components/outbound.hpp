@@ -141,7 +141,6 @@ class Outbound {
     RequestHandle request = 0;
     uint64_t token = 0;
     Time parent_deadline = Time::max();
-    Time attempt_started;
     Time last_sleep;  // decorrelated jitter
     CallHandle call = 0;
     uint32_t site = 0;
