@@ -18,6 +18,7 @@
 #include "core/call.hpp"
 #include "core/component.hpp"
 #include "core/event_queue.hpp"
+#include "core/fault_window.hpp"
 #include "core/histogram.hpp"
 #include "core/observer.hpp"
 #include "core/random.hpp"
@@ -166,6 +167,8 @@ class Simulation {
   // Start of the measured period: the warm-up end once passed, else zero.
   Time measured_since() const { return warmed_up_ ? warmup_ : Time::zero(); }
   const std::string& scenario_name() const { return scenario_name_; }
+  // Every fault activation so far, in the order they started (see core/fault_window.hpp).
+  const std::vector<FaultWindow>& fault_windows() const { return fault_windows_; }
   // More events than this at one simulated instant means time has stopped advancing (a zero-time
   // cycle): the run throws instead of spinning. 50 million by default.
   void set_stall_limit(uint64_t events_at_one_instant) {
@@ -214,6 +217,7 @@ class Simulation {
   std::vector<Observer*> observers_;
   std::vector<Observer*> request_observers_;
   WindowReport window_report_;
+  std::vector<FaultWindow> fault_windows_;
 };
 
 }  // namespace dsim
