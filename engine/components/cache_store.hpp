@@ -1,7 +1,5 @@
 // The entries of a cache and the order in which they leave: LRU, LFU or TTL, with optional expiry.
 //
-// Sections: KeySlots (key -> slot index), CacheStore (the entries and the eviction orders).
-//
 // Every operation is O(1) (amortised: the key index doubles when half full, and an expired entry
 // is removed exactly once). Entries live in one slab of slots reused through a free list, and the
 // orders are intrusive doubly linked lists threaded through the slots by index, so a warmed-up
@@ -24,35 +22,10 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/key_slots.hpp"
 #include "core/time.hpp"
 
 namespace dsim {
-
-// Maps 64-bit keys to 32-bit slot indices: open addressing with linear probing (Fibonacci
-// hashing, so consecutive keys spread out) and backward-shift deletion (no tombstones, so probe
-// lengths do not creep up under churn). Never iterated, so its layout cannot affect a run.
-class KeySlots {
- public:
-  static constexpr uint32_t kNone = UINT32_MAX;
-  uint32_t find(uint64_t key) const;
-  void insert(uint64_t key, uint32_t slot);  // the key must be absent
-  void erase(uint64_t key);                  // does nothing when the key is absent
-  size_t size() const { return size_; }
-
- private:
-  struct Cell {
-    uint64_t key = 0;
-    uint32_t slot = kNone;  // kNone: empty
-  };
-  size_t home(uint64_t key) const {
-    return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> shift_);
-  }
-  void grow();
-  std::vector<Cell> cells_;
-  size_t mask_ = 0;
-  int shift_ = 64;
-  size_t size_ = 0;
-};
 
 class CacheStore {
  public:

@@ -220,9 +220,13 @@ void Database::free_query(uint32_t slot) {
 }
 
 uint32_t Database::key_state(uint64_t key) {
-  auto [it, inserted] = key_index_.try_emplace(key, static_cast<uint32_t>(keys_.size()));
-  if (inserted) keys_.emplace_back();
-  return it->second;
+  uint32_t ks = key_index_.find(key);
+  if (ks == KeySlots::kNone) {
+    ks = static_cast<uint32_t>(keys_.size());
+    key_index_.insert(key, ks);
+    keys_.emplace_back();
+  }
+  return ks;
 }
 
 void Database::push_back(WaitList& l, uint32_t slot) {
@@ -420,9 +424,9 @@ void Database::execute(Simulation& sim, uint32_t slot) {
       metrics().gauge(Gauge::disk_used_bytes).set(sim.now(), disk_total_);
     }
   } else if (q.node != node_index(q.shard, sh.primary)) {
-    auto it = key_index_.find(q.key);
-    if (it != key_index_.end()) {
-      const KeyState& k = keys_[it->second];
+    const uint32_t ks = key_index_.find(q.key);
+    if (ks != KeySlots::kNone) {
+      const KeyState& k = keys_[ks];
       const uint32_t i = q.node - node_index(q.shard, 0);
       if (k.versions != kNone && visible_at_[k.versions * nodes_per_shard_ + i] > sim.now()) {
         metrics().count(Counter::stale_reads);

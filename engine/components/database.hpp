@@ -23,11 +23,11 @@
 
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "core/component.hpp"
+#include "core/key_slots.hpp"
 #include "core/params.hpp"
 #include "core/random.hpp"
 
@@ -209,7 +209,7 @@ class Database final : public Component {
   std::vector<Shard> shards_;
   std::vector<Query> queries_;
   std::vector<uint32_t> free_queries_;
-  std::unordered_map<uint64_t, uint32_t> key_index_;
+  KeySlots key_index_;  // key -> its KeyState in keys_
   std::vector<KeyState> keys_;
   std::vector<Time> visible_at_;  // nodes_per_shard_ entries per key with versions
   Rng time_rng_, read_rng_, lag_rng_;

@@ -47,6 +47,13 @@ KeySampler::KeySampler(const KeySpec& spec) : spec_(spec) {
     }
     for (double& c : cumulative_) c /= total;
     cumulative_.back() = 1.0;
+    const size_t g = std::min<size_t>(cumulative_.size(), size_t{1} << 20);
+    guide_.resize(g + 1);
+    for (size_t j = 0; j <= g; ++j) {
+      const double u = static_cast<double>(j) / static_cast<double>(g);
+      guide_[j] = static_cast<uint32_t>(
+          std::upper_bound(cumulative_.begin(), cumulative_.end(), u) - cumulative_.begin());
+    }
   }
 }
 
@@ -58,7 +65,17 @@ uint64_t KeySampler::next(Rng& rng) {
       return rng.below(static_cast<uint64_t>(spec_.keys));
     case KeySpec::Mode::zipf: {
       const double u = rng.uniform01();
-      auto it = std::upper_bound(cumulative_.begin(), cumulative_.end(), u);
+      const size_t g = guide_.size() - 1;
+      const size_t j = std::min(static_cast<size_t>(u * static_cast<double>(g)), g - 1);
+      auto lo = cumulative_.begin() + guide_[j];
+      auto hi = cumulative_.begin() + std::min<size_t>(guide_[j + 1] + 1, cumulative_.size());
+      // Rounding in u * G can put u just outside bucket j: then search everything. Either way
+      // the answer is exactly std::upper_bound over the whole table.
+      if ((lo != cumulative_.begin() && *(lo - 1) > u) || (hi != cumulative_.end() && *hi <= u)) {
+        lo = cumulative_.begin();
+        hi = cumulative_.end();
+      }
+      auto it = std::upper_bound(lo, hi, u);
       return std::min<uint64_t>(static_cast<uint64_t>(it - cumulative_.begin()),
                                 cumulative_.size() - 1);
     }

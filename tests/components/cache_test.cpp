@@ -140,30 +140,6 @@ TEST(CacheStore, ShrinkingEvictsInEvictionOrder) {
   EXPECT_EQ(s.eviction_order(), (std::vector<uint64_t>{4, 5, 0}));
 }
 
-// The key index against std::map under random inserts, finds and erases (backward-shift deletion
-// must keep every remaining key findable).
-TEST(CacheStore, KeyIndexAgreesWithAMapUnderChurn) {
-  KeySlots index;
-  std::map<uint64_t, uint32_t> reference;
-  Rng rng(42);
-  for (uint32_t step = 0; step < 200'000; ++step) {
-    // Keys from a small range collide often; a few huge ones exercise the hash.
-    const uint64_t key = rng.below(4) == 0 ? rng.next_u64() : rng.below(3000);
-    const uint32_t found = index.find(key);
-    const auto it = reference.find(key);
-    ASSERT_EQ(found, it == reference.end() ? KeySlots::kNone : it->second) << "step " << step;
-    if (it == reference.end()) {
-      index.insert(key, step);
-      reference[key] = step;
-    } else if (rng.below(2) == 0) {
-      index.erase(key);
-      reference.erase(it);
-    }
-    ASSERT_EQ(index.size(), reference.size());
-  }
-  for (const auto& [key, slot] : reference) ASSERT_EQ(index.find(key), slot);
-}
-
 // --- A reference cache, written for clarity rather than speed -------------------------------
 
 // Entries with their use count, last use and fill time; the victim is found by a scan:
