@@ -603,9 +603,11 @@ class Parser {
     t.fault_end = edge == "ends";
     skip_space();
     if (pos_ >= text_.size()) return t;
-    const char sign = peek();
-    if (sign != '+' && sign != '-') {
-      fail(pos_, "expected '+ <duration>' or the end, got " + here());
+    // Only later: figures are gathered as the run goes, and before a fault starts nobody knows
+    // when it will.
+    if (peek() != '+') {
+      fail(pos_, "expected '+ <duration>' or the end, got " + here() +
+                     (peek() == '-' ? " (a time can only be after a fault's start or end)" : ""));
       return std::nullopt;
     }
     ++pos_;
@@ -617,7 +619,7 @@ class Parser {
       fail(offset_at, "expected " + p.error + ", got " + quote_text(text));
       return std::nullopt;
     }
-    t.offset_ns = sign == '-' ? -p.value->count_ns() : p.value->count_ns();
+    t.offset_ns = p.value->count_ns();
     return t;
   }
 

@@ -10,7 +10,7 @@
 //   threshold   = a number with the measure's unit: 300ms, 950/s, 0.1%, 50, 10GiB
 //
 // A time point (`during: [5m, 10m]`, `after: fault sms-outage ends + 2m`) is either a duration
-// from the start of the run or "fault NAME starts|ends [+|- duration]".
+// from the start of the run or "fault NAME starts|ends [+ duration]".
 //
 // The parser is hand-written so that every error points at the character it is about: a
 // ParseProblem carries an offset into the text, which the loader turns into a column.
@@ -90,7 +90,7 @@ ValueKind value_kind(const Measure& m);
 struct TimePoint {
   std::string fault;  // empty: from the start of the run
   bool fault_end = false;
-  int64_t offset_ns = 0;  // may be negative relative to a fault
+  int64_t offset_ns = 0;  // never negative
 };
 
 // The window an expectation looks at. Without one it covers the measured period (after warm-up).
