@@ -191,7 +191,8 @@ int run_command(const RunArgs& a) {
 
 // Loads and runs one scenario, judging its expectations. Each Simulation is independent (no
 // engine state is shared between them), so workers may run several at once.
-dsim::ScenarioCheck check_one(const std::string& file, const std::vector<dsim::Override>& overrides) {
+dsim::ScenarioCheck check_one(const std::string& file,
+                              const std::vector<dsim::Override>& overrides) {
   dsim::ScenarioCheck c;
   c.file = file;
   c.name = file;
@@ -229,10 +230,12 @@ std::string check_line(const dsim::ScenarioCheck& c) {
   char wall[32];
   std::snprintf(wall, sizeof wall, "%.2fs", c.wall_seconds);
   if (c.invalid) return "INVALID  " + c.file + "\n";
-  std::string line = std::string(!c.error.empty() ? "ERROR" : c.failed() ? "FAIL " : "PASS ") +
+  std::string line = std::string(!c.error.empty() ? "ERROR"
+                                 : c.failed()     ? "FAIL "
+                                                  : "PASS ") +
                      "    " + c.name + "  " + std::to_string(c.results.size() - c.failed()) +
-                     " passed, " + std::to_string(c.failed()) + " failed  " + wall + "  " +
-                     c.file + "\n";
+                     " passed, " + std::to_string(c.failed()) + " failed  " + wall + "  " + c.file +
+                     "\n";
   if (!c.error.empty()) line += "         " + c.error + "\n";
   for (const dsim::ExpectationResult& r : c.results) {
     if (r.passed) continue;

@@ -341,8 +341,8 @@ ExpectationCheck::ExpectationCheck(Simulation& sim, const std::vector<Expectatio
 
 ExpectationCheck::~ExpectationCheck() = default;
 
-void ExpectationCheck::on_request_finished(const Simulation& sim, const Request& r,
-                                           Outcome outcome, Reason reason, uint32_t) {
+void ExpectationCheck::on_request_finished(const Simulation& sim, const Request& r, Outcome outcome,
+                                           Reason reason, uint32_t) {
   const Time now = sim.now();
   const bool measured = measured_period(sim) && r.created >= sim.warmup();
   for (auto& pp : probes_) {
@@ -392,8 +392,8 @@ void ExpectationCheck::on_window(const Simulation& sim, const WindowReport& repo
     if (f && !f->active() && s >= f->end && !p.recovered_at) {
       if (!p.evaluated_after_fault) {
         p.evaluated_after_fault = true;
-        const double span = p.by_request ? (f->start - sim.measured_since()).seconds()
-                                         : p.baseline.span_s;
+        const double span =
+            p.by_request ? (f->start - sim.measured_since()).seconds() : p.baseline.span_s;
         p.baseline_value = value_of(*p.measure, p.baseline, span, p.baseline_why);
       }
       if (p.baseline_value) {
@@ -402,10 +402,11 @@ void ExpectationCheck::on_window(const Simulation& sim, const WindowReport& repo
           add_window(p.window, *m, *p.measure, s, e);
         }
         std::string why;
-        if (const std::optional<double> v = value_of(*p.measure, p.window, (e - s).seconds(), why)) {
+        if (const std::optional<double> v =
+                value_of(*p.measure, p.window, (e - s).seconds(), why)) {
           const double base = *p.baseline_value;
-          const double allowed = p.e.measure.band_relative ? p.e.measure.band * std::fabs(base)
-                                                           : p.e.measure.band;
+          const double allowed =
+              p.e.measure.band_relative ? p.e.measure.band * std::fabs(base) : p.e.measure.band;
           // A relative tolerance of 1e-9 keeps "back to exactly the old value" from failing on
           // the last bit of a division.
           if (std::fabs(*v - base) <= allowed + 1e-9 * std::max(1.0, std::fabs(base))) {

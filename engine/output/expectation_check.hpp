@@ -37,8 +37,8 @@ class ExpectationCheck final : public Observer {
   void use_fault_windows(const std::vector<FaultWindow>& windows) { faults_ = &windows; }
 
   bool wants_requests() const override { return wants_requests_; }
-  void on_request_finished(const Simulation& sim, const Request& r, Outcome outcome,
-                           Reason reason, uint32_t component) override;
+  void on_request_finished(const Simulation& sim, const Request& r, Outcome outcome, Reason reason,
+                           uint32_t component) override;
   void on_window(const Simulation& sim, const WindowReport& report) override;
 
   // One verdict per expectation, in the scenario's order. Call once the run has finished (or

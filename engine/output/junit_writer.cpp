@@ -85,9 +85,8 @@ std::string format_junit_xml(const std::vector<ScenarioCheck>& checks) {
            "</error>\n    </testcase>\n";
     }
     for (const ExpectationResult& r : c.results) {
-      x += "    <testcase name=\"" + xml_escape(r.text) + "\" classname=\"" + suite +
-           "\" file=\"" + xml_escape(r.where.file) + "\" line=\"" + std::to_string(r.where.line) +
-           "\"";
+      x += "    <testcase name=\"" + xml_escape(r.text) + "\" classname=\"" + suite + "\" file=\"" +
+           xml_escape(r.where.file) + "\" line=\"" + std::to_string(r.where.line) + "\"";
       if (r.passed) {
         x += "/>\n";
         continue;

@@ -15,8 +15,8 @@ namespace dsim {
 // One scenario as `dsim check` saw it.
 struct ScenarioCheck {
   std::string file;
-  std::string name;   // the scenario's name, or the file when it did not load
-  std::string error;  // why it could not be loaded or run; empty when it ran
+  std::string name;      // the scenario's name, or the file when it did not load
+  std::string error;     // why it could not be loaded or run; empty when it ran
   bool invalid = false;  // the error is the loader's (exit code 2) rather than the run's (1)
   std::vector<ExpectationResult> results;
   double wall_seconds = 0;

@@ -170,8 +170,9 @@ class Parser {
     const size_t start = pos_;
     const std::string_view w = word();
     if (w.empty()) {
-      return fail(start, "expected a function such as p99(latency) or a counter such as lost, got " +
-                             here());
+      return fail(
+          start,
+          "expected a function such as p99(latency) or a counter such as lost, got " + here());
     }
     skip_space();
     if (peek() != '(') return bare_counter(m, w, start);
@@ -252,8 +253,8 @@ class Parser {
     return check(m, at, true, 0, {});
   }
 
-  bool argument(Measure& m, ExpectFunction f, bool& have_metric, bool& have_scope,
-                size_t& band_at, std::string& band_text) {
+  bool argument(Measure& m, ExpectFunction f, bool& have_metric, bool& have_scope, size_t& band_at,
+                std::string& band_text) {
     const size_t start = pos_;
     const std::string_view w = word();
     if (w.empty()) return fail(start, "expected an argument, got " + here());
@@ -271,8 +272,8 @@ class Parser {
       }
       const MetricName* metric = find_metric(w);
       if (!metric) {
-        return fail(start, "unknown metric " + quote_text(w) +
-                               did_you_mean(w, expectation_metrics()));
+        return fail(start,
+                    "unknown metric " + quote_text(w) + did_you_mean(w, expectation_metrics()));
       }
       have_metric = true;
       m.quantity = metric->quantity;
@@ -316,8 +317,7 @@ class Parser {
     }
     if (have_scope) return fail(start, "more than one component or workload");
     have_scope = true;
-    return scope_name(m, key == "of" ? ScopeKind::component : ScopeKind::workload, value,
-                      value_at);
+    return scope_name(m, key == "of" ? ScopeKind::component : ScopeKind::workload, value, value_at);
   }
 
   bool scope_name(Measure& m, ScopeKind kind, std::string_view name, size_t at) {
@@ -326,8 +326,8 @@ class Parser {
       const char* what = kind == ScopeKind::component ? "component" : "workload";
       std::string msg = std::string("unknown ") + what + " " + quote_text(name);
       const std::string suggestion = did_you_mean(name, known);
-      msg += suggestion.empty() ? "; " + std::string(what) + "s: " + join_choices(known)
-                                : suggestion;
+      msg +=
+          suggestion.empty() ? "; " + std::string(what) + "s: " + join_choices(known) : suggestion;
       return fail(at, msg);
     }
     m.scope = kind;
@@ -358,8 +358,9 @@ class Parser {
     const ExpectFunction f = m.function;
     if (f == ExpectFunction::recovery_time) {
       if (m.inner.empty()) {
-        return fail(at, "recovery_time needs a measure, e.g. recovery_time(p99(latency), after: "
-                        "<fault>, within: 10%)");
+        return fail(at,
+                    "recovery_time needs a measure, e.g. recovery_time(p99(latency), after: "
+                    "<fault>, within: 10%)");
       }
       if (m.fault.empty()) return fail(at, "recovery_time needs 'after: <fault>'");
       if (band_text.empty()) return fail(at, "recovery_time needs 'within: <band>', e.g. 10%");
@@ -430,7 +431,9 @@ class Parser {
   bool comparator(Comparator& c, const std::string& shown) {
     const size_t at = pos_;
     const std::string_view rest = text_.substr(pos_);
-    auto starts = [&](const char* s) { return rest.substr(0, std::char_traits<char>::length(s)) == s; };
+    auto starts = [&](const char* s) {
+      return rest.substr(0, std::char_traits<char>::length(s)) == s;
+    };
     if (starts("<=")) {
       c = Comparator::le, pos_ += 2;
     } else if (starts(">=")) {
@@ -446,8 +449,8 @@ class Parser {
     } else if (starts("=")) {
       return fail(at, "use '==' to compare for equality");
     } else {
-      return fail(at, "expected a comparison (<, <=, >, >=, == or !=) after " +
-                          quote_text(shown) + ", got " + here());
+      return fail(at, "expected a comparison (<, <=, >, >=, == or !=) after " + quote_text(shown) +
+                          ", got " + here());
     }
     return true;
   }
@@ -575,8 +578,8 @@ class Parser {
       const std::string text(trim_all(text_.substr(start)));
       const Parsed<Time> p = parse_duration(text);
       if (!p.value) {
-        fail(start, "expected a time such as 5m or 'fault <name> ends + 2m', got " +
-                        quote_text(text));
+        fail(start,
+             "expected a time such as 5m or 'fault <name> ends + 2m', got " + quote_text(text));
         return std::nullopt;
       }
       t.offset_ns = p.value->count_ns();

@@ -14,10 +14,10 @@
 #include <set>
 #include <sstream>
 
+#include "components/queue.hpp"
 #include "components/registry.hpp"
 #include "components/route.hpp"
 #include "components/service.hpp"
-#include "components/queue.hpp"
 #include "components/source.hpp"
 #include "core/format.hpp"
 #include "scenario/param_text.hpp"
@@ -1002,9 +1002,12 @@ ExpectationNames expectation_names(const YAML::Node& root, const Scenario& s) {
   for (const ComponentSpec& c : s.components) {
     names.components.push_back(c.name);
     std::string workload;
-    if (const auto* p = dynamic_cast<const SourceParams*>(c.params.get())) workload = p->workload;
-    else if (const auto* q = dynamic_cast<const QueueParams*>(c.params.get())) workload = q->workload;
-    else continue;
+    if (const auto* p = dynamic_cast<const SourceParams*>(c.params.get()))
+      workload = p->workload;
+    else if (const auto* q = dynamic_cast<const QueueParams*>(c.params.get()))
+      workload = q->workload;
+    else
+      continue;
     if (workload.empty()) workload = c.name;
     if (std::find(names.workloads.begin(), names.workloads.end(), workload) ==
         names.workloads.end()) {
@@ -1122,8 +1125,9 @@ void read_expectations(Loader& l, const YAML::Node& root, const YAML::Node& list
           w.text = "during fault " + *fault;
         }
       } else if (during.IsDefined()) {
-        l.error(during, at + ".during: expected [from, to] (e.g. [5m, 10m]) or 'fault <name>', got " +
-                            got(during));
+        l.error(during,
+                at + ".during: expected [from, to] (e.g. [5m, 10m]) or 'fault <name>', got " +
+                    got(during));
         ok = false;
       } else if (after.IsDefined()) {
         const auto from = read_time_point(l, after, at + ".after", names);

@@ -78,7 +78,8 @@ std::string xml_problem(const std::string& x) {
     std::string tag = x.substr(lt + 1, gt - lt - 1);
     i = gt + 1;
     if (tag[0] == '/') {
-      if (open.empty() || open.back() != tag.substr(1)) return "mismatched </" + tag.substr(1) + ">";
+      if (open.empty() || open.back() != tag.substr(1))
+        return "mismatched </" + tag.substr(1) + ">";
       open.pop_back();
       continue;
     }
@@ -135,7 +136,8 @@ TEST(Expectations, JsonSummaryCarriesTheVerdicts) {
 
 TEST(Expectations, CheckWritesJUnitXmlWithATestCasePerExpectation) {
   const fs::path xml = temp_file("junit.xml");
-  const Result r = run("check " + kHealthy + " " + kRegressed + " --jobs 1 --junit " + xml.string());
+  const Result r =
+      run("check " + kHealthy + " " + kRegressed + " --jobs 1 --junit " + xml.string());
   EXPECT_EQ(r.exit_code, 3) << r.out;
   EXPECT_NE(r.out.find("PASS     healthy  4 passed, 0 failed"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("FAIL     regressed \"1 worker\" & <slow>  1 passed, 3 failed"),

@@ -27,7 +27,8 @@ components:
     kind: service
     service_time: {constant: 10ms}
     next: done
-)" + api + R"(  done:
+)" + api +
+         R"(  done:
     kind: sink
 expect:
 )" + expect;
@@ -240,14 +241,16 @@ TEST(ExpectationCheck, AWindowSeesOnlyTheRequestsFinishedInIt) {
 }
 
 TEST(ExpectationCheck, WindowsRelativeToAFault) {
-  auto r = run_with_slow_period(with_expectations({
-      parsed("p99(latency) >= 49ms", "fault outage starts", "fault outage ends"),
-      parsed("p99(latency) <= 10ms", "fault outage ends + 2s"),
-      parsed("count(completed) == 180", "fault outage ends + 2s"),
-      parsed("p99(latency) <= 10ms", "0s", "fault outage starts"),
-      parsed("max(latency, of: api) >= 50ms", "fault outage starts", "fault outage ends"),
-      parsed("max(latency, of: api) <= 10ms", "fault outage ends + 1s"),
-  }), true);
+  auto r = run_with_slow_period(
+      with_expectations({
+          parsed("p99(latency) >= 49ms", "fault outage starts", "fault outage ends"),
+          parsed("p99(latency) <= 10ms", "fault outage ends + 2s"),
+          parsed("count(completed) == 180", "fault outage ends + 2s"),
+          parsed("p99(latency) <= 10ms", "0s", "fault outage starts"),
+          parsed("max(latency, of: api) >= 50ms", "fault outage starts", "fault outage ends"),
+          parsed("max(latency, of: api) <= 10ms", "fault outage ends + 1s"),
+      }),
+      true);
   // 180: one request a 100ms finished in (42s, 60s]: the one of 42s (done at 42.01s) to the one
   // of 59.9s (the one of 60s is in service at the end).
   expect_verdicts(r->check->results(*r->sim), {{true, "49.94ms"},
@@ -326,8 +329,8 @@ TEST(ExpectationCheck, RecoveryTimeOfAQueueThatDrains) {
 
 TEST(ExpectationCheck, RecoveryThatNeverComesFails) {
   // The service stays slow after the fault "ends": latency never returns to 10ms.
-  auto r = start(with_expectations(
-      {parsed("recovery_time(p99(latency), after: outage, within: 10%) < 30s")}));
+  auto r = start(
+      with_expectations({parsed("recovery_time(p99(latency), after: outage, within: 10%) < 30s")}));
   r->check->use_fault_windows(r->faults);
   r->sim->run_until(Time::s(20));
   r->faults.push_back(FaultWindow{"outage", "slow", {"api"}, Time::s(20), Time::s(30)});

@@ -235,7 +235,8 @@ TEST(ExpectationParser, BadExpressionsAreLoadErrorsThatPointIntoTheText) {
 TEST(ExpectationParser, FaultNamesComeFromTheFaultsSection) {
   // The loader does not read `faults:` yet (another change adds it, and with it the key); the
   // names an expectation may use are its keys all the same.
-  const std::string errors = test::load_errors(with(R"(  - "recovery_time(p99(latency), after: outgae, within: 10%) < 1m"
+  const std::string errors =
+      test::load_errors(with(R"(  - "recovery_time(p99(latency), after: outgae, within: 10%) < 1m"
   - {that: "p99(latency) < 1s", during: fault outage}
 faults:
   outage: {}
