@@ -233,6 +233,8 @@ std::string format_value(ValueKind kind, double v) {
     case ValueKind::number:
       break;
   }
+  // Counts in full (format_number would write 1234567 as 1.23457e+06).
+  if (v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<int64_t>(v));
   return format_number(v);
 }
 
