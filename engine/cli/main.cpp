@@ -1,6 +1,7 @@
 // dsim: the command-line front end. A thin layer over the engine: it parses arguments, loads the
 // scenario, drives a Simulation in slices (for the progress line and Ctrl-C), and prints or
-// writes the summary. Exit codes: 0 ok, 1 runtime error, 2 invalid scenario or arguments.
+// writes the summary; `check` runs many scenarios in parallel and judges their expectations.
+// Exit codes: 0 ok, 1 runtime error, 2 invalid scenario or arguments, 3 an expectation failed.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -12,10 +13,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "core/format.hpp"
 #include "core/simulation.hpp"
+#include "output/expectation_check.hpp"
+#include "output/junit_writer.hpp"
 #include "output/run_summary.hpp"
 #include "output/timeseries_writer.hpp"
 #include "scenario/loader.hpp"
@@ -26,6 +31,7 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitRuntime = 1;
 constexpr int kExitInvalid = 2;
+constexpr int kExitExpectationFailed = 3;
 
 std::atomic<bool> g_interrupted{false};
 void on_sigint(int) {
@@ -61,9 +67,9 @@ struct RunArgs {
   bool quiet = false;
 };
 
-int run_command(const RunArgs& a) {
-  std::vector<dsim::Override> overrides;
-  // --seed/--duration/--warmup are overrides like --set, so they get the same checking.
+// --seed/--duration/--warmup are overrides like --set, so they get the same checking. Returns
+// false (after saying why) for a malformed --set.
+bool collect_overrides(const RunArgs& a, std::vector<dsim::Override>& overrides) {
   if (!a.seed.empty()) overrides.push_back({"seed", a.seed});
   if (!a.duration.empty()) overrides.push_back({"duration", a.duration});
   if (!a.warmup.empty()) overrides.push_back({"warmup", a.warmup});
@@ -72,10 +78,16 @@ int run_command(const RunArgs& a) {
     auto o = dsim::parse_override(s, error);
     if (!o) {
       std::cerr << "dsim: " << error << "\n";
-      return kExitInvalid;
+      return false;
     }
     overrides.push_back(*o);
   }
+  return true;
+}
+
+int run_command(const RunArgs& a) {
+  std::vector<dsim::Override> overrides;
+  if (!collect_overrides(a, overrides)) return kExitInvalid;
   dsim::LoadResult loaded = dsim::load_scenario_file(a.file, overrides);
   if (!loaded.scenario) {
     std::cerr << loaded.diagnostics.to_string();
@@ -83,6 +95,7 @@ int run_command(const RunArgs& a) {
   }
 
   dsim::Simulation sim(*loaded.scenario);
+  dsim::ExpectationCheck expectations(sim, loaded.scenario->expectations);
   std::ofstream csv;
   std::unique_ptr<dsim::TimeseriesCsvWriter> ts;
   std::filesystem::path out_dir(a.out_dir);
@@ -147,6 +160,7 @@ int run_command(const RunArgs& a) {
   summary.engine.events_per_second =
       wall > 0 ? static_cast<double>(summary.engine.events) / wall : 0;
   summary.engine.peak_rss_bytes = peak_rss_bytes();
+  summary.expectations = expectations.results(sim);
 
   if (a.json) {
     std::cout << dsim::format_summary_json(summary);
@@ -170,7 +184,128 @@ int run_command(const RunArgs& a) {
   }
   if (!summary.complete)
     std::cerr << "dsim: interrupted; results cover the simulated time reached\n";
-  return kExitOk;
+  return dsim::all_passed(summary.expectations) ? kExitOk : kExitExpectationFailed;
+}
+
+// --- dsim check ------------------------------------------------------------------------------
+
+// Loads and runs one scenario, judging its expectations. Each Simulation is independent (no
+// engine state is shared between them), so workers may run several at once.
+dsim::ScenarioCheck check_one(const std::string& file,
+                              const std::vector<dsim::Override>& overrides) {
+  dsim::ScenarioCheck c;
+  c.file = file;
+  c.name = file;
+  const auto wall_start = std::chrono::steady_clock::now();
+  dsim::LoadResult loaded = dsim::load_scenario_file(file, overrides);
+  if (!loaded.scenario) {
+    c.invalid = true;
+    c.error = loaded.diagnostics.to_string();
+    return c;
+  }
+  c.name = loaded.scenario->name;
+  try {
+    dsim::Simulation sim(*loaded.scenario);
+    dsim::ExpectationCheck expectations(sim, loaded.scenario->expectations);
+    const dsim::Time slice =
+        std::max(dsim::Time::ms(1), dsim::Time::ns(sim.end_time().count_ns() / 1000));
+    while (sim.state() != dsim::Lifecycle::finished) {
+      if (g_interrupted) {
+        sim.stop();
+        break;
+      }
+      sim.run_until(sim.now() + slice);
+    }
+    c.results = expectations.results(sim);
+    if (!sim.complete()) c.error = "interrupted at " + dsim::format_time(sim.now());
+  } catch (const std::exception& e) {
+    c.error = std::string("error: ") + e.what();
+  }
+  c.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  return c;
+}
+
+std::string check_line(const dsim::ScenarioCheck& c) {
+  char wall[32];
+  std::snprintf(wall, sizeof wall, "%.2fs", c.wall_seconds);
+  if (c.invalid) return "INVALID  " + c.file + "\n";
+  std::string line = std::string(!c.error.empty() ? "ERROR"
+                                 : c.failed()     ? "FAIL "
+                                                  : "PASS ") +
+                     "    " + c.name + "  " + std::to_string(c.results.size() - c.failed()) +
+                     " passed, " + std::to_string(c.failed()) + " failed  " + wall + "  " + c.file +
+                     "\n";
+  if (!c.error.empty()) line += "         " + c.error + "\n";
+  for (const dsim::ExpectationResult& r : c.results) {
+    if (r.passed) continue;
+    line += "         FAIL " + r.text + "  measured " + r.measured + "  (" + r.detail + "; " +
+            r.where.to_string() + ")\n";
+  }
+  return line;
+}
+
+struct CheckArgs {
+  RunArgs run;  // --seed, --duration, --warmup, --set apply to every file
+  std::vector<std::string> files;
+  std::string junit;
+  int jobs = 0;  // 0: one per core
+};
+
+int check_command(const CheckArgs& a) {
+  std::vector<dsim::Override> overrides;
+  if (!collect_overrides(a.run, overrides)) return kExitInvalid;
+  std::signal(SIGINT, on_sigint);
+  const size_t n = a.files.size();
+  std::vector<dsim::ScenarioCheck> checks(n);
+  std::vector<bool> done(n, false);
+  size_t next_to_print = 0;
+  std::mutex mutex;
+  std::atomic<size_t> next{0};
+  // Workers take the next file from a shared index; lines are printed in input order as soon
+  // as every earlier file is done, so the output does not depend on the number of workers.
+  auto worker = [&] {
+    for (size_t i = next++; i < n; i = next++) {
+      dsim::ScenarioCheck c = check_one(a.files[i], overrides);
+      std::lock_guard<std::mutex> lock(mutex);
+      checks[i] = std::move(c);
+      done[i] = true;
+      for (; next_to_print < n && done[next_to_print]; ++next_to_print) {
+        const dsim::ScenarioCheck& p = checks[next_to_print];
+        if (p.invalid) std::cerr << p.error;
+        std::cout << check_line(p) << std::flush;
+      }
+    }
+  };
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const size_t jobs = std::min<size_t>(n, a.jobs > 0 ? static_cast<size_t>(a.jobs) : cores);
+  std::vector<std::thread> threads;
+  for (size_t j = 1; j < jobs; ++j) threads.emplace_back(worker);
+  worker();
+  for (std::thread& t : threads) t.join();
+
+  size_t passed = 0, failed = 0, invalid = 0, errors = 0;
+  for (const dsim::ScenarioCheck& c : checks) {
+    if (c.invalid) {
+      ++invalid;
+    } else if (!c.error.empty()) {
+      ++errors;
+    } else if (c.failed()) {
+      ++failed;
+    } else {
+      ++passed;
+    }
+  }
+  std::cout << "checked " << n << " scenario" << (n == 1 ? "" : "s") << ": " << passed
+            << " passed, " << failed << " failed, " << invalid << " invalid, " << errors
+            << " errors\n";
+  if (!a.junit.empty() && !write_file(a.junit, dsim::format_junit_xml(checks))) {
+    std::cerr << "dsim: cannot write " << a.junit << "\n";
+    return kExitRuntime;
+  }
+  if (invalid) return kExitInvalid;
+  if (errors) return kExitRuntime;
+  return failed ? kExitExpectationFailed : kExitOk;
 }
 
 int validate_command(const std::vector<std::string>& files) {
@@ -198,7 +333,9 @@ int main(int argc, char** argv) {
       "  dsim run scenarios/checkout.yaml --seed 7 --duration 10m --set components.api.workers=8\n"
       "  dsim run scenarios/mm1.yaml --json > summary.json\n"
       "  dsim validate scenarios/*.yaml\n"
-      "\nExit codes: 0 ok, 1 runtime error, 2 invalid scenario or arguments.");
+      "  dsim check scenarios/*.yaml --junit results.xml\n"
+      "\nExit codes: 0 ok, 1 runtime error, 2 invalid scenario or arguments, 3 an expectation\n"
+      "failed (run, check).");
   app.require_subcommand(1);
 
   RunArgs ra;
@@ -217,7 +354,30 @@ int main(int argc, char** argv) {
       "  dsim run scenarios/mm1.yaml\n"
       "  dsim run scenarios/mm1.yaml --seed 7 --duration 1h --warmup 5m\n"
       "  dsim run scenarios/checkout.yaml --set components.api.workers=8 --out results/\n"
-      "  dsim run scenarios/mm1.yaml --json | jq .workloads");
+      "  dsim run scenarios/mm1.yaml --json | jq .workloads\n"
+      "\nThe scenario's expectations (expect:) are printed after the summary with PASS or FAIL;\n"
+      "the exit code is 3 when any fails.");
+
+  CheckArgs ca;
+  CLI::App* check = app.add_subcommand(
+      "check", "Run scenarios in parallel and judge their expectations (for CI).");
+  check->add_option("files", ca.files, "Scenario YAML files")->required();
+  check->add_option("--junit", ca.junit, "Write the verdicts as JUnit XML to this file");
+  check->add_option("--jobs,-j", ca.jobs, "Scenarios run at once (default: one per core)")
+      ->check(CLI::Range(1, 1024));
+  check->add_option("--seed", ca.run.seed, "Root random seed for every scenario");
+  check->add_option("--duration", ca.run.duration, "Simulated time to run each scenario");
+  check->add_option("--warmup", ca.run.warmup, "Initial time excluded from statistics");
+  check->add_option("--set", ca.run.sets, "Override a value in every scenario (repeatable)")
+      ->type_name("PATH=VALUE");
+  check->footer(
+      "One line per scenario, in the order given: PASS or FAIL, the expectations passed and\n"
+      "failed, the wall time; failed expectations follow with what was measured.\n"
+      "Examples:\n"
+      "  dsim check scenarios/*.yaml\n"
+      "  dsim check scenarios/*.yaml --junit results.xml --jobs 4\n"
+      "\nExit codes: 0 all passed, 3 an expectation failed, 2 a scenario is invalid,\n"
+      "1 a run failed.");
 
   std::vector<std::string> validate_files;
   CLI::App* validate = app.add_subcommand("validate", "Load and check scenarios without running.");
@@ -235,6 +395,7 @@ int main(int argc, char** argv) {
   try {
     if (*run) return run_command(ra);
     if (*validate) return validate_command(validate_files);
+    if (*check) return check_command(ca);
     if (*docs) {
       std::cout << dsim::component_reference_markdown();
       return kExitOk;

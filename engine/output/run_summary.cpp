@@ -223,6 +223,25 @@ std::string format_summary_text(const RunSummary& s) {
          " + failed " + count(l.failed) + " + dropped " + count(l.dropped) + " + dead-lettered " +
          count(l.dead_lettered) + " + in flight " + count(l.in_flight) +
          (l.balanced() ? "  OK" : "  VIOLATED") + "\n";
+  if (!s.expectations.empty()) out += "\n" + format_expectations_text(s.expectations);
+  return out;
+}
+
+std::string format_expectations_text(const std::vector<ExpectationResult>& results) {
+  size_t width = 0, failed = 0;
+  for (const ExpectationResult& r : results) width = std::max(width, r.text.size());
+  std::string out = "expectations\n";
+  for (const ExpectationResult& r : results) {
+    out += std::string(r.passed ? "  PASS  " : "  FAIL  ") + r.text +
+           std::string(width - r.text.size(), ' ') + "  measured " + r.measured;
+    if (!r.passed) {
+      ++failed;
+      out += "  (" + r.detail + "; " + r.where.to_string() + ")";
+    }
+    out += "\n";
+  }
+  out += "expectations: " + std::to_string(results.size() - failed) + " passed, " +
+         std::to_string(failed) + " failed\n";
   return out;
 }
 
@@ -320,6 +339,19 @@ std::string format_summary_json(const RunSummary& s, bool include_engine) {
   j.key("in_flight").value(l.in_flight);
   j.key("balanced").value(l.balanced());
   j.end_object();
+  j.key("expectations").begin_array();
+  for (const ExpectationResult& r : s.expectations) {
+    j.begin_object();
+    j.key("expectation").value(r.text);
+    j.key("file").value(r.where.file);
+    j.key("line").value(r.where.line);
+    j.key("column").value(r.where.column);
+    j.key("measured").value(r.measured);
+    j.key("passed").value(r.passed);
+    j.key("detail").value(r.detail);
+    j.end_object();
+  }
+  j.end_array();
   j.key("engine").begin_object();
   j.key("events").value(s.engine.events);
   if (include_engine) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/simulation.hpp"
+#include "output/expectation_result.hpp"
 
 namespace dsim {
 
@@ -72,6 +73,7 @@ struct RunSummary {
   std::vector<ComponentSummary> components;
   std::vector<WorkloadSummary> workloads;
   Ledger ledger;
+  std::vector<ExpectationResult> expectations;  // the verdicts on the scenario's `expect:`
   EngineStats engine;
 };
 
@@ -79,6 +81,8 @@ RunSummary summarize(const Simulation& sim);
 LatencySummary summarize_latency(const LatencyHistogram& h);
 
 std::string format_summary_text(const RunSummary& s);
+// The "expectations" block of the text summary: PASS/FAIL, the expectation, what was measured.
+std::string format_expectations_text(const std::vector<ExpectationResult>& results);
 // With include_engine false the result depends only on the scenario and the seed.
 std::string format_summary_json(const RunSummary& s, bool include_engine = true);
 

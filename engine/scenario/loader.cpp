@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "components/queue.hpp"
 #include "components/registry.hpp"
 #include "components/route.hpp"
 #include "components/service.hpp"
@@ -86,6 +87,34 @@ class Loader {
     return Location{origin_, m.line + 1, m.column + 1};
   }
   void error(const YAML::Node& n, std::string msg) { diag_.error(where(n), std::move(msg)); }
+
+  // The file's text, for positions inside a scalar (see where_in).
+  void set_text(std::string_view text) { text_ = text; }
+  // Where the character at `offset` of scalar n's value is in the file. Quoted scalars are
+  // walked through their escapes; block and multi-line scalars, and values from --set, fall
+  // back to where the scalar starts.
+  Location where_in(const YAML::Node& n, size_t offset) const {
+    Location at = where(n);
+    const YAML::Mark m = n.Mark();
+    if (at.line <= 0 || m.pos < 0 || static_cast<size_t>(m.pos) >= text_.size()) return at;
+    const std::string_view raw = text_.substr(static_cast<size_t>(m.pos));
+    const char quote = raw[0] == '"' || raw[0] == '\'' ? raw[0] : '\0';
+    if (raw[0] == '|' || raw[0] == '>') return at;
+    size_t i = quote ? 1 : 0;
+    for (size_t decoded = 0; decoded < offset; ++decoded) {
+      if (i >= raw.size() || raw[i] == '\n' || raw[i] == '\r') return at;
+      if (quote == '"' && raw[i] == '\\' && i + 1 < raw.size()) {
+        const char e = raw[i + 1];
+        i += e == 'x' ? 4 : e == 'u' ? 6 : e == 'U' ? 10 : 2;
+      } else if (quote == '\'' && raw[i] == '\'' && i + 1 < raw.size() && raw[i + 1] == '\'') {
+        i += 2;
+      } else {
+        ++i;
+      }
+    }
+    at.column += static_cast<int>(i);
+    return at;
+  }
 
   // Which text the nodes being read came from: the file, or a --set override.
   void set_origin(const YAML::Node& value) {
@@ -273,6 +302,7 @@ class Loader {
                   const std::vector<std::string>& kinds, std::string& kind, YAML::Node& value);
 
   std::string file_;
+  std::string_view text_;
   std::string origin_ = file_;
   Diagnostics& diag_;
   std::vector<std::pair<YAML::Node, std::string>> override_roots_;
@@ -816,8 +846,8 @@ class YamlParamReader final : public ParamVisitor {
 // ---------------------------------------------------------------------------------------------
 // 5. Top level and overrides
 
-const std::vector<std::string> kTopLevelKeys = {"name",   "description", "seed",      "duration",
-                                                "warmup", "window",      "components"};
+const std::vector<std::string> kTopLevelKeys = {"name",   "description", "seed",       "duration",
+                                                "warmup", "window",      "components", "expect"};
 
 std::vector<std::string> kind_names() {
   std::vector<std::string> names;
@@ -965,6 +995,169 @@ void read_component(Loader& l, const YAML::Node& key, const YAML::Node& body, Sc
   s.components.push_back(std::move(spec));
 }
 
+// The names an expectation may use: components, workloads (a source's or queue's `workload`, or
+// its name) and the keys of the `faults:` section.
+ExpectationNames expectation_names(const YAML::Node& root, const Scenario& s) {
+  ExpectationNames names;
+  for (const ComponentSpec& c : s.components) {
+    names.components.push_back(c.name);
+    std::string workload;
+    if (const auto* p = dynamic_cast<const SourceParams*>(c.params.get()))
+      workload = p->workload;
+    else if (const auto* q = dynamic_cast<const QueueParams*>(c.params.get()))
+      workload = q->workload;
+    else
+      continue;
+    if (workload.empty()) workload = c.name;
+    if (std::find(names.workloads.begin(), names.workloads.end(), workload) ==
+        names.workloads.end()) {
+      names.workloads.push_back(workload);
+    }
+  }
+  const YAML::Node faults = Loader::get(root, "faults");
+  names.has_faults_section = faults.IsDefined();
+  if (faults.IsMap()) {
+    names.faults = map_keys(faults);
+  } else if (faults.IsSequence()) {
+    for (const YAML::Node& f : faults) {
+      const YAML::Node name = Loader::get(f, "name");
+      if (name.IsScalar()) names.faults.push_back(name.Scalar());
+    }
+  }
+  return names;
+}
+
+// One time point of a window: a scalar such as "5m" or "fault sms-outage ends + 2m".
+std::optional<TimePoint> read_time_point(Loader& l, const YAML::Node& n, const std::string& what,
+                                         const ExpectationNames& names) {
+  std::string text;
+  if (!l.scalar(n, what, "a time such as 5m or 'fault <name> ends + 2m'", text)) {
+    return std::nullopt;
+  }
+  ParseProblem problem;
+  std::optional<TimePoint> t = parse_time_point(text, names, problem);
+  if (!t) l.diag().error(l.where_in(n, problem.offset), what + ": " + problem.message);
+  return t;
+}
+
+// `expect:` - a list of expressions, or of maps {that: <expression>, during: [from, to] | fault
+// NAME, after: <time point>}.
+void read_expectations(Loader& l, const YAML::Node& root, const YAML::Node& list, Scenario& s) {
+  if (!list.IsSequence()) {
+    l.error(list, "expect: expected a list of expectations such as 'lost == 0', got " + got(list));
+    return;
+  }
+  const ExpectationNames names = expectation_names(root, s);
+  for (size_t i = 0; i < list.size(); ++i) {
+    const YAML::Node item = list[i];
+    const std::string at = "expect[" + std::to_string(i) + "]";
+    YAML::Node that = item;
+    // An unquoted expression with ': ' in it (p99(latency, workload: checkout) < 300ms) is read by
+    // YAML as a one-key map; the key then holds a '(' that no key of the map form has. Put back
+    // together, it is what was written.
+    YAML::Node split_value;
+    bool split = false;
+    if (item.IsMap() && item.size() == 1 && item.begin()->first.IsScalar() &&
+        item.begin()->first.Scalar().find('(') != std::string::npos &&
+        item.begin()->second.IsScalar()) {
+      that.reset(item.begin()->first);  // (operator= would write into the node itself)
+      split_value.reset(item.begin()->second);
+      split = true;
+    }
+    const bool map_form = item.IsMap() && !split;
+    if (map_form) {
+      if (!l.check_map(item, at, {"that", "during", "after"})) continue;
+      that.reset(Loader::get(item, "that"));
+      if (!that.IsDefined()) {
+        l.error(item, at + ": missing required key 'that' (the expression, e.g. 'lost == 0')");
+        continue;
+      }
+    }
+    std::string text;
+    if (!l.scalar(that, at, "an expression such as 'p99(latency) < 300ms' or a map with 'that'",
+                  text)) {
+      continue;
+    }
+    const size_t key_size = text.size();
+    if (split) text += ": " + split_value.Scalar();
+    ParseProblem problem;
+    std::optional<Expectation> e = parse_expectation(text, names, problem);
+    if (!e) {
+      const Location where = problem.offset < key_size + 2 || !split
+                                 ? l.where_in(that, std::min(problem.offset, key_size))
+                                 : l.where_in(split_value, problem.offset - key_size - 2);
+      l.diag().error(where, at + ": " + problem.message);
+      continue;
+    }
+    e->where = l.where(that);
+    if (map_form) {
+      const YAML::Node during = Loader::get(item, "during");
+      const YAML::Node after = Loader::get(item, "after");
+      if (during.IsDefined() && after.IsDefined()) {
+        l.error(after, at + ": give either 'during' or 'after', not both");
+        continue;
+      }
+      ExpectWindow w;
+      bool ok = true;
+      if (during.IsSequence() && during.size() == 2) {
+        const auto from = read_time_point(l, during[0], at + ".during[0]", names);
+        const auto to = read_time_point(l, during[1], at + ".during[1]", names);
+        ok = from && to;
+        if (ok) {
+          w.from = *from;
+          w.to = *to;
+          w.text = "during [" + during[0].Scalar() + ", " + during[1].Scalar() + "]";
+          if (from->fault.empty() && to->fault.empty() && to->offset_ns <= from->offset_ns) {
+            l.error(during, at + ".during: the window must end after it starts");
+            ok = false;
+          }
+        }
+      } else if (during.IsScalar()) {
+        // "during: fault NAME": while the fault is active.
+        ParseProblem p;
+        const std::optional<std::string> fault = parse_fault_reference(during.Scalar(), names, p);
+        if (!fault) {
+          l.diag().error(l.where_in(during, p.offset), at + ".during: " + p.message);
+          ok = false;
+        } else {
+          w.from.fault = *fault;
+          w.to = TimePoint{*fault, true, 0};
+          w.text = "during fault " + *fault;
+        }
+      } else if (during.IsDefined()) {
+        l.error(during,
+                at + ".during: expected [from, to] (e.g. [5m, 10m]) or 'fault <name>', got " +
+                    got(during));
+        ok = false;
+      } else if (after.IsDefined()) {
+        const auto from = read_time_point(l, after, at + ".after", names);
+        ok = from.has_value();
+        if (ok) {
+          w.from = *from;
+          w.text = "after " + after.Scalar();
+        }
+      }
+      if (!ok) continue;
+      if (during.IsDefined() || after.IsDefined()) {
+        if (e->measure.function == ExpectFunction::recovery_time) {
+          l.error(during.IsDefined() ? during : after,
+                  at + ": recovery_time has its own window (after the fault); drop '" +
+                      (during.IsDefined() ? "during" : "after") + "'");
+          continue;
+        }
+        if (e->measure.quantity == Quantity::generated) {
+          l.error(during.IsDefined() ? during : after,
+                  at + ": generated is counted over the whole run only; in a window use arrivals "
+                       "of a component");
+          continue;
+        }
+        e->window = std::move(w);
+      }
+    }
+    s.expectations.push_back(std::move(*e));
+  }
+}
+
 void read_scenario(Loader& l, const YAML::Node& root, Scenario& s) {
   if (!root.IsMap()) {
     const bool empty = !root.IsDefined() || root.IsNull();
@@ -1052,6 +1245,7 @@ void read_scenario(Loader& l, const YAML::Node& root, Scenario& s) {
     }
     read_component(l, it->first, it->second, s);
   }
+  if (YAML::Node v = top("expect"); v.IsDefined()) read_expectations(l, root, v, s);
 }
 
 // Where each YAML document of a text starts and whether it holds anything but null: a first pass
@@ -1170,6 +1364,7 @@ LoadResult load(const std::string& text, const std::string& file,
     return result;
   }
   Loader l(file, d);
+  l.set_text(text);
   Scenario s;
   s.file = file;
   try {
