@@ -19,8 +19,6 @@ uint64_t splitmix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-constexpr int64_t kNoValue = std::numeric_limits<int64_t>::min();
-
 // Trace timestamps are microseconds; three decimals keep every nanosecond.
 std::string micros(Time t) {
   return fixed_point_text(t.count_ns(), 3);
@@ -118,19 +116,26 @@ void TraceRecorder::on_call_replied(const Simulation& sim, CallHandle h, const C
 // --- Counters -------------------------------------------------------------------------------
 
 void TraceRecorder::on_window(const Simulation& sim, const WindowReport& report) {
-  // Only changes are kept: a counter track holds its value until the next point.
-  last_queue_.resize(report.rows.size(), kNoValue);
-  last_dlq_.resize(report.rows.size(), kNoValue);
-  for (const WindowRow& r : report.rows) {
-    if (r.queue_depth != last_queue_[r.component]) {
-      counters_.push_back({report.end, r.component, false, r.queue_depth});
-      last_queue_[r.component] = r.queue_depth;
+  // Only changes are kept: a counter track holds its value until the next point. A track starts
+  // (with a zero at the window's start) the first time its level leaves zero, so components that
+  // never queue anything - sources, sinks - get no track at all.
+  last_queue_.resize(report.rows.size(), 0);
+  last_dlq_.resize(report.rows.size(), 0);
+  auto point = [&](uint32_t component, bool dlq, int64_t value, int64_t& last) {
+    if (value == last) return;
+    if (last == 0 && !started_[component * 2 + dlq]) {
+      counters_.push_back({report.start, component, dlq, 0});
     }
-    const int64_t dlq = r.gauges[static_cast<int>(Gauge::dlq_depth)];
-    if (sim.components()[r.component]->metrics().uses(Gauge::dlq_depth) &&
-        dlq != last_dlq_[r.component]) {
-      counters_.push_back({report.end, r.component, true, dlq});
-      last_dlq_[r.component] = dlq;
+    started_[component * 2 + dlq] = true;
+    counters_.push_back({report.end, component, dlq, value});
+    last = value;
+  };
+  started_.resize(report.rows.size() * 2, false);
+  for (const WindowRow& r : report.rows) {
+    point(r.component, false, r.queue_depth, last_queue_[r.component]);
+    if (sim.components()[r.component]->metrics().uses(Gauge::dlq_depth)) {
+      point(r.component, true, r.gauges[static_cast<int>(Gauge::dlq_depth)],
+            last_dlq_[r.component]);
     }
   }
 }

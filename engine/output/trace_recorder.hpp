@@ -80,6 +80,7 @@ class TraceRecorder final : public Observer {
   std::unordered_map<uint64_t, std::vector<int32_t>> open_by_request_;
   std::vector<CounterPoint> counters_;
   std::vector<int64_t> last_queue_, last_dlq_;  // per component: the last value written
+  std::vector<bool> started_;                   // per component and track: any point yet
 };
 
 }  // namespace dsim

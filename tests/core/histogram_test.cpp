@@ -119,7 +119,9 @@ TEST(LatencyHistogram, CountAtMostIsExactAtBucketEndsAndNearlyExactElsewhere) {
     const uint64_t lo = exact(bound - bound / 128 - 1), hi = exact(bound + bound / 128);
     EXPECT_GE(n, lo) << bound;
     EXPECT_LE(n, hi) << bound;
-    if (bound < LatencyHistogram::kExactLimit) EXPECT_EQ(n, exact(bound)) << bound;
+    if (bound < LatencyHistogram::kExactLimit) {
+      EXPECT_EQ(n, exact(bound)) << bound;
+    }
   }
   // A bound that ends a bucket is exact.
   const int i = LatencyHistogram::index_of(1'000'000);
