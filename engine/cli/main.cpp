@@ -19,12 +19,18 @@
 
 #include "core/format.hpp"
 #include "core/simulation.hpp"
+#include "output/atomic_file.hpp"
 #include "output/expectation_check.hpp"
+#include "output/faults_json.hpp"
 #include "output/junit_writer.hpp"
+#include "output/openmetrics.hpp"
 #include "output/run_summary.hpp"
+#include "output/timeseries_jsonl_writer.hpp"
 #include "output/timeseries_writer.hpp"
+#include "output/trace_recorder.hpp"
 #include "scenario/loader.hpp"
 #include "scenario/reference.hpp"
+#include "scenario/units.hpp"
 
 namespace {
 
@@ -44,25 +50,13 @@ uint64_t peak_rss_bytes() {
   return static_cast<uint64_t>(u.ru_maxrss) * 1024;  // Linux reports KiB
 }
 
-// Writes a file atomically: readers never see a half-written result.
-bool write_file(const std::filesystem::path& path, const std::string& content) {
-  const auto tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) return false;
-    out << content;
-    if (!out) return false;
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  return !ec;
-}
-
 struct RunArgs {
   std::string file;
   std::string seed, duration, warmup;
   std::vector<std::string> sets;
   std::string out_dir;
+  std::string trace_file;
+  std::string trace_sample = "1%";
   bool json = false;
   bool quiet = false;
 };
@@ -88,6 +82,12 @@ bool collect_overrides(const RunArgs& a, std::vector<dsim::Override>& overrides)
 int run_command(const RunArgs& a) {
   std::vector<dsim::Override> overrides;
   if (!collect_overrides(a, overrides)) return kExitInvalid;
+  const dsim::Parsed<double> trace_fraction = dsim::parse_fraction(a.trace_sample);
+  if (!trace_fraction.value) {
+    std::cerr << "dsim: --trace-sample " << a.trace_sample << ": expected " << trace_fraction.error
+              << "\n";
+    return kExitInvalid;
+  }
   dsim::LoadResult loaded = dsim::load_scenario_file(a.file, overrides);
   if (!loaded.scenario) {
     std::cerr << loaded.diagnostics.to_string();
@@ -96,8 +96,12 @@ int run_command(const RunArgs& a) {
 
   dsim::Simulation sim(*loaded.scenario);
   dsim::ExpectationCheck expectations(sim, loaded.scenario->expectations);
-  std::ofstream csv;
+  // Every output goes to a temporary name and is renamed into place once complete; on an error
+  // the temporaries are removed (AtomicFile's destructor), so no half-written file is left.
+  std::unique_ptr<dsim::AtomicFile> csv_file, jsonl_file, trace_file;
   std::unique_ptr<dsim::TimeseriesCsvWriter> ts;
+  std::unique_ptr<dsim::TimeseriesJsonlWriter> jsonl;
+  std::unique_ptr<dsim::TraceRecorder> trace;
   std::filesystem::path out_dir(a.out_dir);
   if (!a.out_dir.empty()) {
     std::error_code ec;
@@ -106,13 +110,28 @@ int run_command(const RunArgs& a) {
       std::cerr << "dsim: cannot create " << a.out_dir << ": " << ec.message() << "\n";
       return kExitRuntime;
     }
-    csv.open(out_dir / "timeseries.csv.tmp", std::ios::binary);
-    if (!csv) {
-      std::cerr << "dsim: cannot write " << (out_dir / "timeseries.csv").string() << "\n";
+    csv_file = std::make_unique<dsim::AtomicFile>(out_dir / "timeseries.csv");
+    jsonl_file = std::make_unique<dsim::AtomicFile>(out_dir / "timeseries.jsonl");
+    for (const auto* f : {csv_file.get(), jsonl_file.get()}) {
+      if (!f->ok()) {
+        std::cerr << "dsim: cannot write " << f->path().string() << "\n";
+        return kExitRuntime;
+      }
+    }
+    ts = std::make_unique<dsim::TimeseriesCsvWriter>(csv_file->stream());
+    jsonl = std::make_unique<dsim::TimeseriesJsonlWriter>(jsonl_file->stream());
+    sim.add_observer(ts.get());
+    sim.add_observer(jsonl.get());
+  }
+  if (!a.trace_file.empty()) {
+    trace_file =
+        std::make_unique<dsim::AtomicFile>(a.trace_file);  // fail before the run, not after
+    if (!trace_file->ok()) {
+      std::cerr << "dsim: cannot write " << a.trace_file << "\n";
       return kExitRuntime;
     }
-    ts = std::make_unique<dsim::TimeseriesCsvWriter>(csv);
-    sim.add_observer(ts.get());
+    trace = std::make_unique<dsim::TraceRecorder>(*trace_fraction.value, sim.seed());
+    sim.add_observer(trace.get());
   }
 
   std::signal(SIGINT, on_sigint);
@@ -122,15 +141,6 @@ int run_command(const RunArgs& a) {
   // Drive in slices so that Ctrl-C and the progress line are noticed without touching the loop.
   const dsim::Time slice =
       std::max(dsim::Time::ms(1), dsim::Time::ns(sim.end_time().count_ns() / 1000));
-  // A half-written time series must not be left behind if the run fails.
-  struct RemoveTemporaryOnError {
-    std::filesystem::path path;
-    bool armed;
-    ~RemoveTemporaryOnError() {
-      std::error_code ec;
-      if (armed) std::filesystem::remove(path, ec);
-    }
-  } cleanup{out_dir / "timeseries.csv.tmp", !a.out_dir.empty()};
   while (sim.state() != dsim::Lifecycle::finished) {
     if (g_interrupted) {
       sim.stop();
@@ -172,13 +182,22 @@ int run_command(const RunArgs& a) {
               << dsim::format_number(static_cast<double>(summary.engine.peak_rss_bytes) / 1048576)
               << " MiB\n";
   }
-  cleanup.armed = false;
   if (!a.out_dir.empty()) {
-    csv.close();
-    std::error_code ec;
-    std::filesystem::rename(out_dir / "timeseries.csv.tmp", out_dir / "timeseries.csv", ec);
-    if (ec || !write_file(out_dir / "summary.json", dsim::format_summary_json(summary))) {
+    const bool written =
+        csv_file->commit() && jsonl_file->commit() &&
+        dsim::write_file_atomically(out_dir / "summary.json", dsim::format_summary_json(summary)) &&
+        dsim::write_file_atomically(out_dir / "faults.json", dsim::format_faults_json(sim)) &&
+        dsim::write_file_atomically(out_dir / "metrics.prom",
+                                    dsim::format_openmetrics(sim, summary));
+    if (!written) {
       std::cerr << "dsim: cannot write results to " << a.out_dir << "\n";
+      return kExitRuntime;
+    }
+  }
+  if (trace) {
+    trace_file->stream() << trace->to_json(sim);
+    if (!trace_file->commit()) {
+      std::cerr << "dsim: cannot write " << a.trace_file << "\n";
       return kExitRuntime;
     }
   }
@@ -299,7 +318,7 @@ int check_command(const CheckArgs& a) {
   std::cout << "checked " << n << " scenario" << (n == 1 ? "" : "s") << ": " << passed
             << " passed, " << failed << " failed, " << invalid << " invalid, " << errors
             << " errors\n";
-  if (!a.junit.empty() && !write_file(a.junit, dsim::format_junit_xml(checks))) {
+  if (!a.junit.empty() && !dsim::write_file_atomically(a.junit, dsim::format_junit_xml(checks))) {
     std::cerr << "dsim: cannot write " << a.junit << "\n";
     return kExitRuntime;
   }
@@ -346,7 +365,15 @@ int main(int argc, char** argv) {
   run->add_option("--warmup", ra.warmup, "Initial time excluded from statistics, e.g. 1m");
   run->add_option("--set", ra.sets, "Override a scenario value: path=value (repeatable)")
       ->type_name("PATH=VALUE");
-  run->add_option("--out", ra.out_dir, "Write summary.json and timeseries.csv into this folder");
+  run->add_option("--out", ra.out_dir,
+                  "Write summary.json, timeseries.csv, timeseries.jsonl, faults.json and "
+                  "metrics.prom into this folder (docs/outputs.md)");
+  CLI::Option* trace_opt = run->add_option(
+      "--trace", ra.trace_file,
+      "Write sampled requests as a Chrome trace (JSON) for ui.perfetto.dev or chrome://tracing");
+  run->add_option("--trace-sample", ra.trace_sample,
+                  "Share of requests traced, e.g. 0.1% or 0.001 (default 1%)")
+      ->needs(trace_opt);
   run->add_flag("--json", ra.json, "Print the summary as JSON on stdout");
   run->add_flag("--quiet,-q", ra.quiet, "No progress line");
   run->footer(
@@ -354,6 +381,7 @@ int main(int argc, char** argv) {
       "  dsim run scenarios/mm1.yaml\n"
       "  dsim run scenarios/mm1.yaml --seed 7 --duration 1h --warmup 5m\n"
       "  dsim run scenarios/checkout.yaml --set components.api.workers=8 --out results/\n"
+      "  dsim run scenarios/mm1.yaml --trace trace.json --trace-sample 0.1%\n"
       "  dsim run scenarios/mm1.yaml --json | jq .workloads\n"
       "\nThe scenario's expectations (expect:) are printed after the summary with PASS or FAIL;\n"
       "the exit code is 3 when any fails.");

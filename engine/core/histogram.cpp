@@ -56,6 +56,16 @@ void LatencyHistogram::percentiles(const double* qs, int64_t* out, int n) const 
   }
 }
 
+uint64_t LatencyHistogram::count_at_most(int64_t bound_ns) const {
+  if (count_ == 0 || bound_ns < min_) return 0;
+  if (bound_ns >= max_) return count_;
+  const int b = index_of(bound_ns);
+  uint64_t n = 0;
+  for (int i = lowest_; i < b; ++i) n += counts_[i];
+  if (bound_ns >= lower_edge(b) + (width(b) - 1) / 2) n += counts_[b];
+  return n;
+}
+
 void LatencyHistogram::merge(const LatencyHistogram& other) {
   if (other.count_ == 0) return;
   for (int i = other.lowest_; i <= other.highest_; ++i) counts_[i] += other.counts_[i];

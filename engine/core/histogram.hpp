@@ -32,12 +32,21 @@ class LatencyHistogram {
 
   uint64_t count() const { return count_; }
   double mean() const { return count_ ? sum_ / static_cast<double>(count_) : 0.0; }
+  double sum() const { return sum_; }  // of every recorded value, exact below 2^53 ns in total
   int64_t min() const { return count_ ? min_ : 0; }
   int64_t max() const { return count_ ? max_ : 0; }
   // Nearest-rank percentile, q in [0, 1]; q = 1 is the exact maximum, q = 0 the exact minimum.
   int64_t percentile(double q) const;
   // Several percentiles in one pass over the buckets; qs must be ascending.
   void percentiles(const double* qs, int64_t* out, int n) const;
+
+  // How many values were <= bound_ns, as a cumulative bucket of a coarser histogram (e.g. the
+  // OpenMetrics export). Exact when the bound ends a bucket, lies below 256 ns, or outside the
+  // observed [min, max]; otherwise the one bucket containing the bound (at most 1/128 of the bound
+  // wide) counts as below it when the bound reaches its midpoint - the value percentiles report
+  // for it - so only values within 0.8 % of the bound can land on the wrong side. Monotone in
+  // the bound.
+  uint64_t count_at_most(int64_t bound_ns) const;
 
   void merge(const LatencyHistogram& other);
   // Clears only the buckets that were touched: cheap for the per-window histograms.

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/call.hpp"
 #include "core/request.hpp"
 #include "core/station_metrics.hpp"
 #include "core/time.hpp"
@@ -24,6 +25,7 @@ struct WindowRow {
   uint64_t served = 0;
   uint64_t lost = 0;  // dropped or failed here
   double latency_mean_ns = 0;
+  uint64_t latency_count = 0;  // observations in the latency figures (0: they are meaningless)
   int64_t latency_p50_ns = 0, latency_p90_ns = 0, latency_p99_ns = 0, latency_max_ns = 0;
   int64_t queue_depth = 0;      // at the window's end
   int64_t queue_depth_max = 0;  // within the window
@@ -49,6 +51,13 @@ class Observer {
   virtual void on_request_finished(const Simulation&, const Request&, Outcome, Reason,
                                    uint32_t /*component*/) {}
   virtual void on_lifecycle(const Simulation&, Lifecycle /*from*/, Lifecycle /*to*/) {}
+  // Every hop of every call, for tracers. Only delivered to observers that ask for it: these sit
+  // on the engine's hottest paths (deliver and reply). A forwarded call is delivered again, to its
+  // new callee, with the same handle and serial. on_call_replied comes before the caller sees the
+  // reply; `call.caller` is kNoComponent when the caller had abandoned it (a timeout).
+  virtual bool wants_calls() const { return false; }
+  virtual void on_call_delivered(const Simulation&, CallHandle, const Call&) {}
+  virtual void on_call_replied(const Simulation&, CallHandle, const Call&, const Reply&) {}
 };
 
 }  // namespace dsim

@@ -246,6 +246,7 @@ void Simulation::close_window() {
     r.arrivals = m.window_arrivals();
     r.served = m.window_served();
     r.lost = m.window_lost();
+    r.latency_count = h.count();
     r.latency_mean_ns = h.mean();
     static constexpr double kQs[] = {0.50, 0.90, 0.99};
     int64_t p[3];
@@ -378,6 +379,15 @@ void Simulation::substitute(const std::string& name, std::unique_ptr<Component> 
 void Simulation::add_observer(Observer* o) {
   observers_.push_back(o);
   if (o->wants_requests()) request_observers_.push_back(o);
+  if (o->wants_calls()) call_observers_.push_back(o);
+}
+
+void Simulation::notify_call_delivered(CallHandle h) {
+  for (Observer* o : call_observers_) o->on_call_delivered(*this, h, calls_[h]);
+}
+
+void Simulation::notify_call_replied(CallHandle h, const Reply& r) {
+  for (Observer* o : call_observers_) o->on_call_replied(*this, h, calls_[h], r);
 }
 
 const Component* Simulation::find(std::string_view name) const {

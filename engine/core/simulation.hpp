@@ -117,6 +117,7 @@ class Simulation {
   void deliver(CallHandle h) {
     Call& c = calls_[h];
     c.received = now_;
+    if (!call_observers_.empty()) notify_call_delivered(h);
     components_[c.callee]->accept(*this, h);
   }
   // Passes a call on to another component, which will answer the original caller.
@@ -128,6 +129,7 @@ class Simulation {
   void reply(CallHandle h, Reply r) {
     const uint32_t caller = calls_[h].caller;
     if (r.origin == kNoComponent) r.origin = calls_[h].callee;
+    if (!call_observers_.empty()) notify_call_replied(h, r);
     if (caller != kNoComponent) components_[caller]->on_reply(*this, h, r);
     const RequestHandle req = calls_[h].request;
     calls_.release(h);
@@ -188,6 +190,9 @@ class Simulation {
   bool apply_deferred_requests();
   void transition(Lifecycle to);
   void require_drivable(const char* what);
+  // Out of line so that deliver() and reply() stay small when nobody traces calls.
+  void notify_call_delivered(CallHandle h);
+  void notify_call_replied(CallHandle h, const Reply& r);
 
   std::string scenario_name_;
   uint64_t seed_ = 0;
@@ -216,6 +221,7 @@ class Simulation {
   Ledger ledger_;
   std::vector<Observer*> observers_;
   std::vector<Observer*> request_observers_;
+  std::vector<Observer*> call_observers_;  // those whose wants_calls() is true (tracers)
   WindowReport window_report_;
   std::vector<FaultWindow> fault_windows_;
 };

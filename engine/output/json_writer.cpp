@@ -165,6 +165,11 @@ JsonWriter& JsonWriter::value(bool b) {
   out_ += b ? "true" : "false";
   return *this;
 }
+JsonWriter& JsonWriter::raw_number(std::string_view text) {
+  before_value();
+  out_ += text;
+  return *this;
+}
 JsonWriter& JsonWriter::null() {
   before_value();
   out_ += "null";

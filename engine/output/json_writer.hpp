@@ -26,6 +26,8 @@ class JsonWriter {
   JsonWriter& value(int v) { return value(static_cast<int64_t>(v)); }
   JsonWriter& value(bool b);
   JsonWriter& null();
+  // A number already rendered as JSON text (e.g. fixed_point_text's exact decimals).
+  JsonWriter& raw_number(std::string_view text);
 
   const std::string& str() const { return out_; }
 

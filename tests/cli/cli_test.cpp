@@ -2,7 +2,9 @@
 // --out files, --set, validate; and every bundled scenario runs, balances its ledger and is
 // deterministic (same seed, same bytes).
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -13,6 +15,7 @@
 #include <string>
 
 #include "scenario/loader.hpp"
+#include "support/mini_json.hpp"
 
 namespace fs = std::filesystem;
 
@@ -107,6 +110,95 @@ TEST(Cli, OutWritesSummaryAndTimeseriesThatAreByteIdenticalAcrossRuns) {
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 1200 * 3);
   EXPECT_EQ(csv.rfind("window_start_s,window_end_s,component,", 0), 0u);
   for (const fs::path& d : {a, b, c}) fs::remove_all(d);
+}
+
+TEST(Cli, OutWritesEveryMachineReadableFileAndNoTemporaries) {
+  const fs::path d = temp_dir("all");
+  const Result r = run("run " + kMm1 + " --duration 1h -q --out " + d.string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  for (const char* name :
+       {"summary.json", "timeseries.csv", "timeseries.jsonl", "faults.json", "metrics.prom"}) {
+    EXPECT_TRUE(fs::exists(d / name)) << name;
+  }
+  for (const auto& e : fs::directory_iterator(d)) {
+    EXPECT_NE(e.path().extension(), ".tmp") << e.path();
+  }
+  EXPECT_TRUE(dsim::test::JsonParser::parse(read(d / "summary.json"))["complete"].boolean);
+  EXPECT_TRUE(dsim::test::JsonParser::parse(read(d / "faults.json"))["complete"].boolean);
+  const std::string prom = read(d / "metrics.prom");
+  EXPECT_NE(prom.find("\ndsim_run_complete 1\n"), std::string::npos);
+  EXPECT_EQ(prom.substr(prom.size() - 6), "# EOF\n");
+  fs::remove_all(d);
+}
+
+TEST(Cli, TracingLeavesTheResultsUnchangedAndIsDeterministic) {
+  const fs::path a = temp_dir("untraced"), b = temp_dir("traced");
+  const std::string base = "run " + kMm1 + " --duration 2h -q --out ";
+  ASSERT_EQ(run(base + a.string()).exit_code, 0);
+  const fs::path trace1 = b / "trace1.json", trace2 = b / "trace2.json";
+  const Result traced =
+      run(base + b.string() + " --trace " + trace1.string() + " --trace-sample 5%");
+  ASSERT_EQ(traced.exit_code, 0) << traced.out;
+  ASSERT_EQ(
+      run(base + (b / "again").string() + " --trace " + trace2.string() + " --trace-sample 5%")
+          .exit_code,
+      0);
+  EXPECT_EQ(without_wall_clock(read(a / "summary.json")),
+            without_wall_clock(read(b / "summary.json")));
+  EXPECT_EQ(read(a / "timeseries.csv"), read(b / "timeseries.csv"));
+  EXPECT_EQ(read(a / "metrics.prom"), read(b / "metrics.prom"));
+  EXPECT_EQ(read(trace1), read(trace2));
+  const dsim::test::Json t = dsim::test::JsonParser::parse(read(trace1));
+  // 2 h at 0.9/s is about 6480 requests; 5 % of them is about 324 (sd 18).
+  EXPECT_NEAR(t["otherData"]["sampled_requests"].number, 324, 5 * 18);
+  // A bad fraction is bad input; --trace-sample needs --trace.
+  const Result bad = run("run " + kMm1 + " -q --trace " + trace1.string() + " --trace-sample 150%");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.out.find("--trace-sample 150%: expected a fraction between 0 and 1"),
+            std::string::npos)
+      << bad.out;
+  EXPECT_EQ(run("run " + kMm1 + " -q --trace-sample 5%").exit_code, 2);
+  EXPECT_EQ(run("run " + kMm1 + " -q --trace /proc/dsim-no/trace.json").exit_code, 1);
+  fs::remove_all(a);
+  fs::remove_all(b);
+}
+
+// Ctrl-C stops the run at the current simulated time and still writes every file, valid and
+// marked incomplete.
+TEST(Cli, AnInterruptedRunWritesValidFilesMarkedIncomplete) {
+  const fs::path d = temp_dir("interrupted");
+  const std::string trace = (d / "trace.json").string();
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const std::string out = (d / "out.txt").string(), err = (d / "log.txt").string();
+    if (!freopen(out.c_str(), "w", stdout) || !freopen(err.c_str(), "w", stderr)) _exit(126);
+    // Long enough never to finish here; slices of 10 simulated hours notice the signal quickly.
+    execl(DSIM_BINARY, DSIM_BINARY, "run", kMm1.c_str(), "--duration", "10000h", "-q", "--out",
+          d.c_str(), "--trace", trace.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // The signal handler is installed right after the output files are opened: wait for those.
+  for (int i = 0; i < 600 && !fs::exists(d / "timeseries.csv.tmp"); ++i) usleep(50'000);
+  usleep(200'000);
+  kill(child, SIGINT);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << read(d / "log.txt");
+  EXPECT_EQ(WEXITSTATUS(status), 0) << read(d / "log.txt");
+  EXPECT_NE(read(d / "log.txt").find("interrupted"), std::string::npos);
+  using dsim::test::JsonParser;
+  EXPECT_FALSE(JsonParser::parse(read(d / "summary.json"))["complete"].boolean);
+  EXPECT_FALSE(JsonParser::parse(read(d / "faults.json"))["complete"].boolean);
+  EXPECT_FALSE(JsonParser::parse(read(trace))["otherData"]["complete"].boolean);
+  EXPECT_NE(read(d / "metrics.prom").find("\ndsim_run_complete 0\n"), std::string::npos);
+  std::istringstream jsonl(read(d / "timeseries.jsonl"));
+  std::string line;
+  while (std::getline(jsonl, line)) JsonParser::parse(line);
+  for (const auto& e : fs::directory_iterator(d)) {
+    EXPECT_NE(e.path().extension(), ".tmp") << e.path();
+  }
+  fs::remove_all(d);
 }
 
 TEST(Cli, SetOverridesAValueAndBadOverridesExitWithTwo) {

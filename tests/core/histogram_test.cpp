@@ -94,4 +94,47 @@ TEST(LatencyHistogram, SmallValuesAreExact) {
   EXPECT_DOUBLE_EQ(h.mean(), 127.5);
 }
 
+TEST(LatencyHistogram, CountAtMostIsExactAtBucketEndsAndNearlyExactElsewhere) {
+  LatencyHistogram h;
+  std::vector<int64_t> values;
+  Rng rng = Rng::derive(11, "histogram", "count_at_most");
+  for (int i = 0; i < 20000; ++i) {
+    const auto v = static_cast<int64_t>(std::exp(rng.uniform01() * 25.0));  // 1 ns .. ~70 ms
+    values.push_back(v);
+    h.record(v);
+  }
+  std::sort(values.begin(), values.end());
+  const auto exact = [&](int64_t bound) {
+    return static_cast<uint64_t>(std::upper_bound(values.begin(), values.end(), bound) -
+                                 values.begin());
+  };
+  uint64_t previous = 0;
+  for (int64_t bound :
+       {int64_t{0}, int64_t{17}, int64_t{255}, int64_t{1000}, int64_t{2000}, int64_t{5000},
+        int64_t{10'000}, int64_t{1'000'000}, int64_t{5'000'000}, int64_t{100'000'000}}) {
+    const uint64_t n = h.count_at_most(bound);
+    EXPECT_GE(n, previous) << bound;  // cumulative
+    previous = n;
+    // Only values in the one bucket holding the bound (within bound/128 of it) may be misplaced.
+    const uint64_t lo = exact(bound - bound / 128 - 1), hi = exact(bound + bound / 128);
+    EXPECT_GE(n, lo) << bound;
+    EXPECT_LE(n, hi) << bound;
+    if (bound < LatencyHistogram::kExactLimit) {
+      EXPECT_EQ(n, exact(bound)) << bound;
+    }
+  }
+  // A bound that ends a bucket is exact.
+  const int i = LatencyHistogram::index_of(1'000'000);
+  const int64_t end = LatencyHistogram::lower_edge(i) + LatencyHistogram::width(i) - 1;
+  EXPECT_EQ(h.count_at_most(end), exact(end));
+  EXPECT_EQ(h.count_at_most(h.max()), h.count());
+}
+
+TEST(LatencyHistogram, CountAtMostCountsAConstantValueOnTheRightSideOfAnyBound) {
+  LatencyHistogram h;
+  for (int i = 0; i < 10; ++i) h.record(1'000'000);  // a constant 1 ms, mid-bucket
+  EXPECT_EQ(h.count_at_most(999'999), 0u);
+  EXPECT_EQ(h.count_at_most(1'000'000), 10u);
+}
+
 }  // namespace dsim
