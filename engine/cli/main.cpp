@@ -16,10 +16,13 @@
 
 #include "core/format.hpp"
 #include "core/simulation.hpp"
+#include "output/html_report.hpp"
 #include "output/run_summary.hpp"
 #include "output/timeseries_writer.hpp"
+#include "output/window_recorder.hpp"
 #include "scenario/loader.hpp"
 #include "scenario/reference.hpp"
+#include "scenario/topology.hpp"
 
 namespace {
 
@@ -57,6 +60,7 @@ struct RunArgs {
   std::string seed, duration, warmup;
   std::vector<std::string> sets;
   std::string out_dir;
+  std::string report;  // --report FILE: the HTML report
   bool json = false;
   bool quiet = false;
 };
@@ -100,6 +104,13 @@ int run_command(const RunArgs& a) {
     }
     ts = std::make_unique<dsim::TimeseriesCsvWriter>(csv);
     sim.add_observer(ts.get());
+  }
+  // The report's series are recorded only when a report is asked for (the recorder watches
+  // every finished request).
+  std::unique_ptr<dsim::WindowRecorder> recorder;
+  if (!a.report.empty()) {
+    recorder = std::make_unique<dsim::WindowRecorder>();
+    sim.add_observer(recorder.get());
   }
 
   std::signal(SIGINT, on_sigint);
@@ -168,6 +179,21 @@ int run_command(const RunArgs& a) {
       return kExitRuntime;
     }
   }
+  if (!a.report.empty()) {
+    dsim::TopologyGraph topology;
+    for (const auto& c : sim.components()) topology.nodes.push_back({c->name(), c->kind()});
+    for (const dsim::ComponentLink& l : dsim::component_links(*loaded.scenario))
+      topology.edges.push_back({l.from, l.to, l.keys});
+    const std::vector<dsim::ExpectationResult> expectations;  // (the expect: section is to come)
+    const dsim::HtmlReportInput report{summary,      *recorder,
+                                       topology,     sim.fault_windows(),
+                                       expectations, loaded.scenario->description,
+                                       a.file,       sim.window().seconds()};
+    if (!write_file(a.report, dsim::render_html_report(report))) {
+      std::cerr << "dsim: cannot write the report " << a.report << "\n";
+      return kExitRuntime;
+    }
+  }
   if (!summary.complete)
     std::cerr << "dsim: interrupted; results cover the simulated time reached\n";
   return kExitOk;
@@ -210,6 +236,9 @@ int main(int argc, char** argv) {
   run->add_option("--set", ra.sets, "Override a scenario value: path=value (repeatable)")
       ->type_name("PATH=VALUE");
   run->add_option("--out", ra.out_dir, "Write summary.json and timeseries.csv into this folder");
+  run->add_option("--report", ra.report,
+                  "Write an HTML report (charts, topology, tables) to this file")
+      ->type_name("FILE");
   run->add_flag("--json", ra.json, "Print the summary as JSON on stdout");
   run->add_flag("--quiet,-q", ra.quiet, "No progress line");
   run->footer(
@@ -217,7 +246,8 @@ int main(int argc, char** argv) {
       "  dsim run scenarios/mm1.yaml\n"
       "  dsim run scenarios/mm1.yaml --seed 7 --duration 1h --warmup 5m\n"
       "  dsim run scenarios/checkout.yaml --set components.api.workers=8 --out results/\n"
-      "  dsim run scenarios/mm1.yaml --json | jq .workloads");
+      "  dsim run scenarios/mm1.yaml --json | jq .workloads\n"
+      "  dsim run scenarios/jackson.yaml --report report.html");
 
   std::vector<std::string> validate_files;
   CLI::App* validate = app.add_subcommand("validate", "Load and check scenarios without running.");
