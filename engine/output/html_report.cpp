@@ -76,7 +76,7 @@ const char* kStyle = R"css(
 *{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%}
 body{margin:0;background:#fff;color:var(--ink);font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,"Liberation Sans","DejaVu Sans",sans-serif}
-main{max-width:1060px;margin:0 auto;padding:28px 32px 48px}
+main{max-width:1120px;margin:0 auto;padding:28px 28px 48px}
 .eyebrow{font-size:11px;font-weight:700;letter-spacing:.09em;text-transform:uppercase;color:var(--muted)}
 h1{font-size:28px;line-height:1.2;margin:4px 0 6px;letter-spacing:-.01em}
 h2{font-size:19px;margin:40px 0 14px;padding-bottom:6px;border-bottom:1px solid var(--line)}
@@ -120,8 +120,8 @@ svg .node rect{stroke-width:1.5}
 svg .node-name{font-size:13px;font-weight:600;fill:#1c2330}
 svg .node-kind{font-size:11px}
 .table-wrap{overflow-x:auto;margin:0 0 8px}
-table{border-collapse:collapse;width:100%;font-size:13px;font-variant-numeric:tabular-nums}
-th,td{padding:6px 10px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap;vertical-align:top}
+table{border-collapse:collapse;width:100%;font-size:12.5px;font-variant-numeric:tabular-nums}
+th,td{padding:5px 7px;border-bottom:1px solid var(--line);text-align:right;white-space:nowrap;vertical-align:top}
 th.text,td.text{text-align:left}
 td.wrap{white-space:normal;width:100%;color:#3b4452}
 h3.subhead{margin:22px 0 2px}

@@ -162,7 +162,15 @@ std::string render_topology_svg(const TopologyGraph& graph, const std::string& r
   constexpr double kBoxW = 148, kBoxH = 44, kMargin = 30;
   const double layer_step = across ? kBoxW + 72 : kBoxH + 62;
   const double row_step = across ? kBoxH + 34 : kBoxW + 30;
-  const double extra = 40;  // room for the detours of back edges
+  // Room for the detours of back edges and same-layer edges, when there are any.
+  bool detours = false;
+  for (size_t i = 0; i < graph.edges.size(); ++i) {
+    const auto& e = graph.edges[i];
+    if (e.from < graph.nodes.size() && e.to < graph.nodes.size() &&
+        (layout.back[i] || layout.layer[e.to] <= layout.layer[e.from]))
+      detours = true;
+  }
+  const double extra = detours ? 44 : 0;
   const double main_len = (layout.layers - 1) * layer_step + (across ? kBoxW : kBoxH);
   const double cross_len = (layout.rows - 1) * row_step + (across ? kBoxH : kBoxW);
   const double width = 2 * kMargin + (across ? main_len : cross_len + extra);
