@@ -13,6 +13,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libyaml-cpp-dev libboost-graph-dev libeigen3-dev libcli11-dev
   libgtest-dev libgmock-dev
+  chromium  # the HTML report's browser test (tests/report) opens the report headless
 )
 JOBS="${DSIM_JOBS:-$(nproc)}"
 
@@ -52,7 +53,8 @@ case "${1:-}" in
     install_missing_packages
     build_release
     echo "== tests (Release)"
-    ctest --test-dir build --output-on-failure -j "$JOBS"
+    # The report's browser test fails (rather than skips) if chromium is missing here.
+    DSIM_REQUIRE_CHROMIUM=1 ctest --test-dir build --output-on-failure -j "$JOBS"
     echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer (unit and cli)"
     configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug -DDSIM_SANITIZE=ON -DDSIM_BUILD_BENCH=OFF
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \

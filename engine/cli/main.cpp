@@ -22,14 +22,17 @@
 #include "output/atomic_file.hpp"
 #include "output/expectation_check.hpp"
 #include "output/faults_json.hpp"
+#include "output/html_report.hpp"
 #include "output/junit_writer.hpp"
 #include "output/openmetrics.hpp"
 #include "output/run_summary.hpp"
 #include "output/timeseries_jsonl_writer.hpp"
 #include "output/timeseries_writer.hpp"
 #include "output/trace_recorder.hpp"
+#include "output/window_recorder.hpp"
 #include "scenario/loader.hpp"
 #include "scenario/reference.hpp"
+#include "scenario/topology.hpp"
 #include "scenario/units.hpp"
 
 namespace {
@@ -57,6 +60,7 @@ struct RunArgs {
   std::string out_dir;
   std::string trace_file;
   std::string trace_sample = "1%";
+  std::string report;  // --report FILE: the HTML report
   bool json = false;
   bool quiet = false;
 };
@@ -133,6 +137,13 @@ int run_command(const RunArgs& a) {
     trace = std::make_unique<dsim::TraceRecorder>(*trace_fraction.value, sim.seed());
     sim.add_observer(trace.get());
   }
+  // The report's series are recorded only when a report is asked for (the recorder watches
+  // every finished request).
+  std::unique_ptr<dsim::WindowRecorder> recorder;
+  if (!a.report.empty()) {
+    recorder = std::make_unique<dsim::WindowRecorder>();
+    sim.add_observer(recorder.get());
+  }
 
   std::signal(SIGINT, on_sigint);
   const bool progress = !a.quiet && isatty(STDERR_FILENO);
@@ -198,6 +209,24 @@ int run_command(const RunArgs& a) {
     trace_file->stream() << trace->to_json(sim);
     if (!trace_file->commit()) {
       std::cerr << "dsim: cannot write " << a.trace_file << "\n";
+      return kExitRuntime;
+    }
+  }
+  if (!a.report.empty()) {
+    dsim::TopologyGraph topology;
+    for (const auto& c : sim.components()) topology.nodes.push_back({c->name(), c->kind()});
+    for (const dsim::ComponentLink& l : dsim::component_links(*loaded.scenario))
+      topology.edges.push_back({l.from, l.to, l.keys});
+    const dsim::HtmlReportInput report{summary,
+                                       *recorder,
+                                       topology,
+                                       sim.fault_windows(),
+                                       summary.expectations,
+                                       loaded.scenario->description,
+                                       a.file,
+                                       sim.window().seconds()};
+    if (!dsim::write_file_atomically(a.report, dsim::render_html_report(report))) {
+      std::cerr << "dsim: cannot write the report " << a.report << "\n";
       return kExitRuntime;
     }
   }
@@ -374,6 +403,9 @@ int main(int argc, char** argv) {
   run->add_option("--trace-sample", ra.trace_sample,
                   "Share of requests traced, e.g. 0.1% or 0.001 (default 1%)")
       ->needs(trace_opt);
+  run->add_option("--report", ra.report,
+                  "Write an HTML report (charts, topology, tables) to this file")
+      ->type_name("FILE");
   run->add_flag("--json", ra.json, "Print the summary as JSON on stdout");
   run->add_flag("--quiet,-q", ra.quiet, "No progress line");
   run->footer(
@@ -383,6 +415,7 @@ int main(int argc, char** argv) {
       "  dsim run scenarios/checkout.yaml --set components.api.workers=8 --out results/\n"
       "  dsim run scenarios/mm1.yaml --trace trace.json --trace-sample 0.1%\n"
       "  dsim run scenarios/mm1.yaml --json | jq .workloads\n"
+      "  dsim run scenarios/jackson.yaml --report report.html\n"
       "\nThe scenario's expectations (expect:) are printed after the summary with PASS or FAIL;\n"
       "the exit code is 3 when any fails.");
 

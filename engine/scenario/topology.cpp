@@ -17,16 +17,22 @@ namespace {
 class TargetCollector final : public ParamVisitor {
  public:
   std::vector<TargetRef*> targets;
+  std::vector<const char*> target_keys;  // per target: the parameter key that holds it
   bool has_route = false;
   bool route_can_end = false;
 
-  void target(const ParamInfo&, TargetRef& t) override {
-    if (!t.name.empty()) targets.push_back(&t);
+  void target(const ParamInfo& info, TargetRef& t) override {
+    if (t.name.empty()) return;
+    targets.push_back(&t);
+    target_keys.push_back(info.name);
   }
-  void route(const ParamInfo&, RouteSpec& r) override {
+  void route(const ParamInfo& info, RouteSpec& r) override {
     has_route = true;
     if (r.mode == RouteSpec::Mode::end) route_can_end = true;
-    for (TargetRef& t : r.targets) targets.push_back(&t);
+    for (TargetRef& t : r.targets) {
+      targets.push_back(&t);
+      target_keys.push_back(info.name);
+    }
   }
   void count(const ParamInfo&, int64_t&, int64_t, int64_t) override {}
   void number(const ParamInfo&, double&, double, double) override {}
@@ -170,6 +176,27 @@ void check_topology(Scenario& s, Diagnostics& d) {
                            "completes them");
     }
   }
+}
+
+std::vector<ComponentLink> component_links(const Scenario& s) {
+  std::vector<ComponentLink> links;
+  for (size_t i = 0; i < s.components.size(); ++i) {
+    TargetCollector collector;
+    s.components[i].params->describe(collector);
+    for (size_t k = 0; k < collector.targets.size(); ++k) {
+      const uint32_t to = collector.targets[k]->index;
+      if (to == UINT32_MAX) continue;
+      const std::string key = collector.target_keys[k];
+      auto same = std::find_if(links.begin(), links.end(),
+                               [&](const ComponentLink& l) { return l.from == i && l.to == to; });
+      if (same == links.end()) {
+        links.push_back({static_cast<uint32_t>(i), to, key});
+      } else if (("," + same->keys + ",").find("," + key + ",") == std::string::npos) {
+        same->keys += "," + key;
+      }
+    }
+  }
+  return links;
 }
 
 }  // namespace dsim

@@ -3,6 +3,10 @@
 // reached from some source, and from every reachable component some route ends (completes).
 #pragma once
 
+#include <cstdint>
+#include <string>
+#include <vector>
+
 #include "scenario/diagnostics.hpp"
 #include "scenario/scenario.hpp"
 
@@ -10,5 +14,14 @@ namespace dsim {
 
 // Resolves TargetRef indices in place and reports problems to `diagnostics`.
 void check_topology(Scenario& scenario, Diagnostics& diagnostics);
+
+// One reference from a component to another, for diagrams: every key that makes `from` refer to
+// `to` (e.g. "call,publish"), one link per pair, in file order.
+struct ComponentLink {
+  uint32_t from = 0, to = 0;
+  std::string keys;
+};
+// The links of a checked scenario (after check_topology resolved the references).
+std::vector<ComponentLink> component_links(const Scenario& scenario);
 
 }  // namespace dsim
