@@ -13,13 +13,15 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libyaml-cpp-dev libboost-graph-dev libeigen3-dev libcli11-dev
   libgtest-dev libgmock-dev
-  chromium  # the HTML report's browser test (tests/report) opens the report headless
 )
+# Only for `test`: the HTML report's browser test (tests/report) opens the report headless.
+TEST_PACKAGES=(chromium)
 JOBS="${DSIM_JOBS:-$(nproc)}"
 
+# install_missing_packages [extra packages...]
 install_missing_packages() {
   local missing=()
-  for p in "${PACKAGES[@]}"; do
+  for p in "${PACKAGES[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -50,7 +52,7 @@ case "${1:-}" in
     ./build/engine/dsim run scenarios/mm1.yaml
     ;;
   test)
-    install_missing_packages
+    install_missing_packages "${TEST_PACKAGES[@]}"
     build_release
     echo "== tests (Release)"
     # The report's browser test fails (rather than skips) if chromium is missing here.
