@@ -430,6 +430,34 @@ void Service::end_task(Simulation& sim, uint32_t slot, Reason reason) {
   }
 }
 
+void Service::on_faults_changed(Simulation& sim, const FaultEffects& before) {
+  if (!faults().crashed || before.crashed) return;
+  // Every call this service holds - waiting, in service, or in a handler (whose own calls are
+  // abandoned) - fails now, in handle order. The state is cleared first: the answers may bring
+  // new calls at once, which the crashed service refuses at its door.
+  std::vector<CallHandle> held;
+  for (CallHandle h = 0; h < sim.calls().capacity(); ++h) {
+    if (sim.calls().is_live(h) && sim.call(h).callee == index()) held.push_back(h);
+  }
+  while (!waiting_.empty()) waiting_.pop();
+  for (uint32_t slot = 0; slot < tasks_.size(); ++slot) {
+    Task& t = tasks_[slot];
+    if (!t.live) continue;
+    for (uint64_t id : t.exchanges) out_.cancel(sim, id);
+    t.exchanges.clear();
+    if (t.recorded_key) processed_.forget(sim.request(sim.call(t.call).request).idempotency_key);
+    t.live = false;
+    t.running = false;
+    ++t.serial;
+    free_tasks_.push_back(slot);
+  }
+  busy_ = 0;
+  metrics().queue().set(sim.now(), 0);
+  metrics().busy().set(sim.now(), 0);
+  update_capacity(sim);
+  for (CallHandle h : held) respond(sim, h, Reason::unavailable, false);
+}
+
 void Service::on_params_changed(Simulation& sim, const std::string& param) {
   if (param == "workers") {
     // More workers start on the queue now; fewer take effect as busy workers finish.

@@ -1034,9 +1034,11 @@ void check_faults(Scenario& s, Diagnostics& d) {
     if (a.fault == f.name) {
       d.error(f.where, context + ".after: a fault cannot follow itself");
     } else if (std::find(names.begin(), names.end(), a.fault) == names.end()) {
+      std::vector<std::string> others = names;
+      others.erase(std::find(others.begin(), others.end(), f.name));
       d.error(f.where, context + ".after: no fault named " + quote_text(a.fault) +
-                           did_you_mean(a.fault, names) +
-                           (names.size() > 1 ? "" : " (the scenario has no other fault)"));
+                           (others.empty() ? std::string(" (the scenario has no other fault)")
+                                           : did_you_mean(a.fault, others)));
     }
   }
   // A chain of after: that comes back to where it started would never start.
