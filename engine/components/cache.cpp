@@ -1,6 +1,7 @@
 #include "components/cache.hpp"
 
 #include "core/simulation.hpp"
+#include "faults/fault_hooks.hpp"
 
 namespace dsim {
 
@@ -91,7 +92,7 @@ void Cache::start(Simulation& sim) {
   out_.start(sim);
   // Key 0 last, so that it is the most recently used of the prefilled keys.
   for (int64_t k = p_.warm - 1; k >= 0; --k) {
-    store_.put(static_cast<uint64_t>(k), sim.now(), p_.capacity);
+    store_.put(static_cast<uint64_t>(k), local_now(sim), p_.capacity);
   }
   entries_changed(sim);
 }
@@ -100,8 +101,23 @@ void Cache::entries_changed(Simulation& sim) {
   metrics().gauge(Gauge::cache_entries).set(sim.now(), static_cast<int64_t>(store_.size()));
 }
 
+// The cache's own clock, by which entries are stamped and judged expired: a clock_skew offset
+// makes entries filled before the skew expire early (ahead) or late (behind).
+Time Cache::local_now(const Simulation& sim) const {
+  if (!faults().active) [[likely]]
+    return sim.now();
+  return std::max(Time::zero(), sim.now() + faults().clock_offset);
+}
+
+void Cache::on_faults_changed(Simulation& sim, const FaultEffects& before) {
+  if (faults().crashed && !before.crashed) {
+    store_.shrink(0);
+    metrics().gauge(Gauge::cache_entries).set(sim.now(), 0);
+  }
+}
+
 void Cache::expire(Simulation& sim) {
-  if (const uint64_t n = store_.expire(sim.now())) {
+  if (const uint64_t n = store_.expire(local_now(sim))) {
     metrics().count(Counter::cache_expirations, n);
     entries_changed(sim);
   }
@@ -158,6 +174,8 @@ void Cache::close_pending(uint32_t slot) {
 }
 
 void Cache::accept(Simulation& sim, CallHandle h) {
+  if (faults().active && refused_by_fault(sim, *this, h)) [[unlikely]]
+    return;
   metrics().on_arrival(sim.now());
   const Call& c = sim.call(h);
   const RequestHandle request = c.request;
@@ -277,7 +295,8 @@ void Cache::on_call_done(Simulation& sim, uint64_t token, const Reply& reply) {
 // A fallback's answer (degraded) is a default, not the data: it is passed on but not cached.
 void Cache::fill_done(Simulation& sim, const Pending& fill, const Reply& reply) {
   if (reply.ok() && !reply.degraded) {
-    if (store_.put(fill.key, sim.now(), p_.capacity)) metrics().count(Counter::cache_evictions);
+    if (store_.put(fill.key, local_now(sim), p_.capacity))
+      metrics().count(Counter::cache_evictions);
     entries_changed(sim);
   }
   respond(sim, fill.call, reply);
@@ -296,7 +315,7 @@ void Cache::write_done(Simulation& sim, const Pending& write, const Reply& reply
   }
   switch (p_.write_policy) {
     case CacheParams::write_through:
-      if (store_.put(write.key, sim.now(), p_.capacity)) {
+      if (store_.put(write.key, local_now(sim), p_.capacity)) {
         metrics().count(Counter::cache_evictions);
       }
       entries_changed(sim);

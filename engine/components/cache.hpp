@@ -64,6 +64,9 @@ class Cache final : public Component, public CallOwner {
   void on_reply(Simulation& sim, CallHandle h, const Reply& r) override;
   void on_call_done(Simulation& sim, uint64_t token, const Reply& reply) override;
   void on_params_changed(Simulation& sim, const std::string& param) override;
+  // A crash empties the cache: it restarts cold.
+  void on_faults_changed(Simulation& sim, const FaultEffects& before) override;
+  Time local_now(const Simulation& sim) const;
 
   const CacheParams& config() const { return p_; }
   const CacheStore& store() const { return store_; }

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/simulation.hpp"
+#include "faults/fault_hooks.hpp"
 
 namespace dsim {
 
@@ -268,6 +269,8 @@ uint32_t Database::pop_front(WaitList& l) {
 // The connection pool
 
 void Database::accept(Simulation& sim, CallHandle h) {
+  if (faults().active && refused_by_fault(sim, *this, h)) [[unlikely]]
+    return;
   metrics().on_arrival(sim.now());
   const Call& c = sim.call(h);
   if (c.deadline <= sim.now()) {
@@ -352,7 +355,7 @@ void Database::got_connection(Simulation& sim, uint32_t slot) {
   q.key_state = ks;
   KeyState& k = keys_[ks];
   if (k.holder == kNone && k.lock_waiters.size == 0) {
-    if (disk_refuses(q)) {
+    if (disk_refuses(q, sim.now())) {
       finish(sim, slot, Reason::disk_full);
       return;
     }
@@ -387,7 +390,7 @@ void Database::release_lock(Simulation& sim, uint32_t ks) {
     q.state = State::running;
     if (q.deadline <= sim.now()) {
       finish(sim, slot, Reason::lock_timeout);
-    } else if (disk_refuses(q)) {
+    } else if (disk_refuses(q, sim.now())) {
       finish(sim, slot, Reason::disk_full);
     } else {
       k.holder = slot;
@@ -401,9 +404,17 @@ void Database::release_lock(Simulation& sim, uint32_t ks) {
 // ---------------------------------------------------------------------------------------------
 // Running a query
 
-bool Database::disk_refuses(const Query& q) const {
-  return spec(q).kind == QuerySpec::write && p_.disk.present &&
-         p_.disk.write_size > p_.disk.capacity - shards_[q.shard].disk_used;
+// A disk_full fault refuses every write; a gradual one takes its bytes from each shard's disk.
+bool Database::disk_refuses(const Query& q, Time now) const {
+  if (spec(q).kind != QuerySpec::write) return false;
+  if (faults().active) [[unlikely]] {
+    if (faults().disk_full) return true;
+    if (p_.disk.present && p_.disk.write_size > p_.disk.capacity - shards_[q.shard].disk_used -
+                                                    faults().disk_taken(now)) {
+      return true;
+    }
+  }
+  return p_.disk.present && p_.disk.write_size > p_.disk.capacity - shards_[q.shard].disk_used;
 }
 
 // The query has its connection (and its lock): it runs now. A write takes its bytes at this
@@ -414,7 +425,7 @@ void Database::execute(Simulation& sim, uint32_t slot) {
   const QuerySpec& s = spec(q);
   Shard& sh = shards_[q.shard];
   if (s.kind == QuerySpec::write) {
-    if (disk_refuses(q)) {
+    if (disk_refuses(q, sim.now())) {
       finish(sim, slot, Reason::disk_full);
       return;
     }
@@ -434,7 +445,10 @@ void Database::execute(Simulation& sim, uint32_t slot) {
     }
   }
   q.state = State::running;
-  sim.schedule(sim.now() + s.time.sample(time_rng_), *this, kDone, pack_handle(slot, q.serial));
+  Time t = s.time.sample(time_rng_);
+  if (faults().active) [[unlikely]]
+    t = faults().stretch(t, sim.call(q.call).caller);
+  sim.schedule(sim.now() + t, *this, kDone, pack_handle(slot, q.serial));
 }
 
 // A write commits: every replica that is up will apply it replication_lag later, but not before

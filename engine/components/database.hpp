@@ -188,7 +188,7 @@ class Database final : public Component {
   void got_connection(Simulation& sim, uint32_t slot);
   void drain(Simulation& sim, uint32_t node);
   void release_lock(Simulation& sim, uint32_t key_state);
-  bool disk_refuses(const Query& q) const;
+  bool disk_refuses(const Query& q, Time now) const;
   void execute(Simulation& sim, uint32_t slot);
   void commit(Simulation& sim, const Query& q);
   void finish(Simulation& sim, uint32_t slot, Reason reason);

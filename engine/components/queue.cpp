@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/simulation.hpp"
+#include "faults/fault_hooks.hpp"
 
 namespace dsim {
 
@@ -141,6 +142,10 @@ void QueueParams::describe(ParamVisitor& v) {
           "Give a message whose publisher request has no idempotency key its own (the message "
           "id), kept by every redelivery, as consumers that deduplicate by message id do."},
          idempotency_keys);
+  v.flag({"durable", "bool",
+          "Messages are kept on disk: a crash loses none of them, and a full disk refuses "
+          "publishes (disk_full). An in-memory queue (false) loses its messages when it crashes."},
+         durable);
   v.group({"consumers", "block",
            "The consumer group: `{target, op, count, batch_size, autoscale}` and the call policy "
            "of each processing call (timeout, retry...). Absent: no consumers."},
@@ -217,6 +222,12 @@ void Queue::start(Simulation& sim) {
 // --- Publishing -----------------------------------------------------------------------------
 
 void Queue::accept(Simulation& sim, CallHandle h) {
+  if (faults().active && refused_by_fault(sim, *this, h)) [[unlikely]]
+    return;
+  if (faults().active && faults().disk_full && p_.durable) [[unlikely]] {
+    reject(sim, h, Reason::disk_full);
+    return;
+  }
   if (sim.call(h).deadline <= sim.now()) {
     reject(sim, h, Reason::deadline_exceeded);
     return;
@@ -357,14 +368,19 @@ void Queue::receive(Simulation& sim, uint32_t m, uint32_t consumer) {
   set_in_flight(sim, +1);
   if (!partitions_.empty()) ++partitions_[msg.partition].in_flight;
   consumers_[consumer].batch.push_back(Delivery{m, msg.serial});
-  visibility_.push({m, msg.serial, sim.now() + p_.visibility_timeout});
+  // A clock_skew rate makes the queue's own timer run fast or slow.
+  const Time timeout =
+      faults().active ? faults().timer(p_.visibility_timeout) : p_.visibility_timeout;
+  visibility_.push({m, msg.serial, sim.now() + timeout});
   arm(sim, visibility_, kVisibilityExpired);
 }
 
 void Queue::arm(Simulation& sim, ExpiryQueue& deadlines, uint32_t kind) {
   if (deadlines.timer_set || deadlines.empty()) return;
   deadlines.timer_set = true;
-  sim.schedule(deadlines.front().due, *this, kind, 0);
+  // (A clock_skew rate can put a shorter deadline behind a longer one: it is then handled late,
+  // with the one in front, and never scheduled in the past.)
+  sim.schedule(std::max(deadlines.front().due, sim.now()), *this, kind, 0);
 }
 
 // Every receipt whose visibility timeout has run out comes back, in the order received.
@@ -549,6 +565,39 @@ void Queue::on_event(Simulation& sim, const Event& e) {
   pump(sim);
 }
 
+// --- Crashes --------------------------------------------------------------------------------
+
+void Queue::on_faults_changed(Simulation& sim, const FaultEffects& before) {
+  if (!faults().crashed && before.crashed) {
+    pump(sim);
+    return;
+  }
+  if (!faults().crashed || before.crashed) return;
+  // Publishers waiting for room lose their connection.
+  while (!blocked_.empty()) {
+    const CallHandle h = blocked_.front();
+    blocked_.pop_front();
+    reject(sim, h, Reason::unavailable);
+  }
+  metrics().gauge(Gauge::blocked_publishers).set(sim.now(), 0);
+  if (p_.durable) return;  // on disk: every message is there after the restart
+  // In memory: every message not yet settled is gone, in message-table order. A consumer still
+  // processing one finds its receipt stale when it answers.
+  for (uint32_t m = 0; m < messages_.capacity(); ++m) {
+    const Message& msg = messages_[m];
+    if (!msg.live || msg.state == Message::State::settled) continue;
+    const Message::State state = msg.state;
+    if (state == Message::State::in_flight) {
+      set_in_flight(sim, -1);
+      if (!partitions_.empty()) --partitions_[msg.partition].in_flight;
+    } else {
+      set_waiting(sim, -1);
+    }
+    settle(sim, m, Outcome::failed, Reason::unavailable);
+    if (state == Message::State::ready && partitions_.empty()) ready_.removed(messages_);
+  }
+}
+
 // --- Consumers ------------------------------------------------------------------------------
 //
 // A consumer with no batch is idle. The pump hands batches to idle consumers until no more can
@@ -559,6 +608,8 @@ void Queue::on_event(Simulation& sim, const Event& e) {
 // than by recursion, so a long run of zero-time batches does not grow the stack.
 
 void Queue::pump(Simulation& sim) {
+  if (faults().active && faults().crashed) [[unlikely]]
+    return;  // restarted by on_faults_changed
   if (pumping_) {
     pump_again_ = true;
     return;

@@ -82,6 +82,7 @@ struct QueueParams : ParamsOf<QueueParams> {
   Distribution publish_latency;
   std::string workload;  // empty: the queue's name
   bool idempotency_keys = false;
+  bool durable = true;
   ConsumerSpec consumers;
 
   enum Ordering { fifo, priority };
@@ -103,6 +104,9 @@ class Queue final : public Component, public CallOwner {
   void on_reply(Simulation& sim, CallHandle h, const Reply& r) override;
   void on_call_done(Simulation& sim, uint64_t token, const Reply& reply) override;
   void on_event(Simulation& sim, const Event& e) override;
+  // A crash stops deliveries and fails blocked publishes; an in-memory queue also loses every
+  // message it holds. Deliveries resume at the restart.
+  void on_faults_changed(Simulation& sim, const FaultEffects& before) override;
 
   const QueueParams& config() const { return p_; }
   // Messages stored and not yet settled: waiting (visible or delayed) plus in flight.

@@ -42,6 +42,8 @@ class Service final : public Component, public CallOwner {
   void on_reply(Simulation& sim, CallHandle h, const Reply& r) override;
   void on_call_done(Simulation& sim, uint64_t token, const Reply& reply) override;
   void on_params_changed(Simulation& sim, const std::string& param) override;
+  // A crash fails every call held here (waiting or being served) with `unavailable`.
+  void on_faults_changed(Simulation& sim, const FaultEffects& before) override;
 
   const ServiceParams& config() const { return p_; }
   const Outbound& outbound() const { return out_; }

@@ -59,6 +59,9 @@ class CallPool {
   bool is_current(CallHandle h, uint32_t serial) const {
     return h < slots_.size() && slots_[h].serial == serial;
   }
+  // Whether slot h holds a call now (acquire and release each step the serial, so a live slot's
+  // serial is odd). O(1); a crash uses it to find the calls a component holds.
+  bool is_live(CallHandle h) const { return h < slots_.size() && (slots_[h].serial & 1) != 0; }
   uint64_t live() const { return live_; }
   size_t capacity() const { return slots_.size(); }
 

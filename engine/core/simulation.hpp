@@ -28,6 +28,7 @@
 namespace dsim {
 
 struct Scenario;
+class FaultController;
 
 // created -> running <-> paused -> finished. Any other transition throws LifecycleError.
 enum class Lifecycle : uint8_t { created, running, paused, finished };
@@ -157,6 +158,10 @@ class Simulation {
   // std::invalid_argument for an unknown name and LifecycleError once the run has started.
   void substitute(const std::string& name, std::unique_ptr<Component> stand_in);
 
+  // The fault timeline and the live fault API (start, change, clear): faults/fault_controller.hpp.
+  FaultController& faults() { return *faults_; }
+  const FaultController& faults() const { return *faults_; }
+
   // --- Read-only door --------------------------------------------------------------------
   void add_observer(Observer* o);
   const std::vector<std::unique_ptr<Component>>& components() const { return components_; }
@@ -178,6 +183,8 @@ class Simulation {
   }
 
  private:
+  friend class FaultController;  // schedules its system events, records fault windows
+  // 2 and 3 are the fault controller's (timeline starts, ramp steps and ends).
   enum SystemEvent : uint32_t { kWindowEnd = 0, kWarmupEnd = 1 };
   static constexpr uint32_t kSystem = UINT32_MAX;
 
@@ -224,6 +231,7 @@ class Simulation {
   std::vector<Observer*> call_observers_;  // those whose wants_calls() is true (tracers)
   WindowReport window_report_;
   std::vector<FaultWindow> fault_windows_;
+  std::unique_ptr<FaultController> faults_;
 };
 
 }  // namespace dsim

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "core/format.hpp"
 #include "output/json_writer.hpp"
@@ -85,6 +86,7 @@ RunSummary summarize(const Simulation& sim) {
     ws.latency = summarize_latency(w.latency);
     s.workloads.push_back(std::move(ws));
   }
+  s.faults = sim.fault_windows();
   s.ledger = sim.ledger();
   s.engine.events = sim.events_processed();
   return s;
@@ -218,6 +220,16 @@ std::string format_summary_text(const RunSummary& s) {
            secs(x.latency.p999, lat), secs(x.latency.max, lat)});
   }
   out += "\nend-to-end latency by workload\n" + w.render();
+  if (!s.faults.empty()) {
+    Table f({"fault", "kind", "targets", "start", "end"});
+    for (const FaultWindow& x : s.faults) {
+      std::string targets;
+      for (const std::string& t : x.targets) targets += (targets.empty() ? "" : ",") + t;
+      f.add({x.name, x.kind, targets.empty() ? "-" : targets, format_time(x.start),
+             x.active() ? "(active)" : format_time(x.end)});
+    }
+    out += "\nfaults\n" + f.render();
+  }
   const Ledger& l = s.ledger;
   out += "\nconservation: generated " + count(l.generated) + " = completed " + count(l.completed) +
          " + failed " + count(l.failed) + " + dropped " + count(l.dropped) + " + dead-lettered " +
@@ -326,6 +338,20 @@ std::string format_summary_json(const RunSummary& s, bool include_engine) {
     j.key("throughput_per_s").value(w.throughput);
     j.key("latency");
     latency(w.latency);
+    j.end_object();
+  }
+  j.end_array();
+  // Fault windows; end_s is null for a fault still active when the run ended.
+  j.key("faults").begin_array();
+  for (const FaultWindow& f : s.faults) {
+    j.begin_object();
+    j.key("name").value(f.name);
+    j.key("kind").value(f.kind);
+    j.key("targets").begin_array();
+    for (const std::string& t : f.targets) j.value(t);
+    j.end_array();
+    j.key("start_s").value(f.start.seconds());
+    j.key("end_s").value(f.active() ? std::numeric_limits<double>::infinity() : f.end.seconds());
     j.end_object();
   }
   j.end_array();

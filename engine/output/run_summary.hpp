@@ -72,6 +72,7 @@ struct RunSummary {
   bool warmed_up = true;  // false when the run stopped before its warm-up ended
   std::vector<ComponentSummary> components;
   std::vector<WorkloadSummary> workloads;
+  std::vector<FaultWindow> faults;  // every fault activation, in start order
   Ledger ledger;
   std::vector<ExpectationResult> expectations;  // the verdicts on the scenario's `expect:`
   EngineStats engine;

@@ -1,5 +1,5 @@
-// Every ```yaml block in docs/scenario-format.md and docs/components/*.md is checked, so the
-// examples cannot rot.
+// Every ```yaml block in docs/scenario-format.md, docs/components/*.md and docs/faults.md is
+// checked, so the examples cannot rot.
 //
 //   complete scenario (has a top-level `components:` key)  loads without errors and runs (its
 //                                                            first two simulated minutes) with
@@ -42,6 +42,7 @@ std::vector<std::string> doc_files() {
   }
   std::sort(kinds.begin(), kinds.end());
   files.insert(files.end(), kinds.begin(), kinds.end());
+  files.emplace_back(DSIM_DOCS_DIR "/faults.md");  // the fault kinds, one example each
   return files;
 }
 
