@@ -1,5 +1,7 @@
 #include "output/junit_writer.hpp"
 
+#include "output/xml_escape.hpp"
+
 #include <cstdio>
 
 #include "core/format.hpp"
@@ -19,40 +21,6 @@ size_t ScenarioCheck::failed() const {
   size_t n = 0;
   for (const ExpectationResult& r : results) n += r.passed ? 0 : 1;
   return n;
-}
-
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (ch) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        if ((c < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') || c == 0x7F) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02X", c);
-          out += buf;
-        } else {
-          out += ch;
-        }
-    }
-  }
-  return out;
 }
 
 std::string format_junit_xml(const std::vector<ScenarioCheck>& checks) {

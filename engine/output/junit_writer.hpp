@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "output/expectation_result.hpp"
+#include "output/xml_escape.hpp"
 
 namespace dsim {
 
@@ -25,9 +26,5 @@ struct ScenarioCheck {
 };
 
 std::string format_junit_xml(const std::vector<ScenarioCheck>& checks);
-
-// Text for an XML attribute or element: markup characters as entities, and characters XML 1.0
-// cannot hold (controls other than tab, newline, carriage return) as "\xNN".
-std::string xml_escape(std::string_view text);
 
 }  // namespace dsim

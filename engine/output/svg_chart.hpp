@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "output/xml_escape.hpp"
+
 namespace dsim {
 
 // How axis values are written: seconds ("250ms", "2m"), per second ("900/s", "12k/s"), plain
@@ -65,8 +67,6 @@ void downsample_min_max(const std::vector<double>& x, const std::vector<double>&
 // than "0s, 250ms, 500ms"; "0, 6h, 12h" rather than "0s, 60m, 2h"); zero is written "0".
 std::vector<std::string> format_ticks(const std::vector<double>& ticks, AxisFormat f);
 
-// Text for XML/HTML content and attribute values: & < > " ' escaped.
-std::string xml_escape(std::string_view s);
 // A coordinate with one decimal, "C" locale (the byte-identical output depends on it).
 std::string svg_number(double v);
 

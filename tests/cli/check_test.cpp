@@ -62,7 +62,7 @@ std::string xml_problem(const std::string& x) {
   const std::string decl = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   if (x.rfind(decl, 0) != 0) return "no XML declaration";
   auto entities_ok = [](const std::string& s) {
-    static const std::regex bad(R"(&(?!(amp|lt|gt|quot|apos);))");
+    static const std::regex bad(R"(&(?!(amp|lt|gt|quot|apos|#[0-9]+|#x[0-9A-Fa-f]+);))");
     return s.find('<') == std::string::npos && !std::regex_search(s, bad);
   };
   std::vector<std::string> open;
