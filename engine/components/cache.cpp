@@ -1,6 +1,7 @@
 #include "components/cache.hpp"
 
 #include "core/simulation.hpp"
+#include "faults/fault_hooks.hpp"
 
 namespace dsim {
 
@@ -158,6 +159,8 @@ void Cache::close_pending(uint32_t slot) {
 }
 
 void Cache::accept(Simulation& sim, CallHandle h) {
+  if (faults().active && refused_by_fault(sim, *this, h)) [[unlikely]]
+    return;
   metrics().on_arrival(sim.now());
   const Call& c = sim.call(h);
   const RequestHandle request = c.request;

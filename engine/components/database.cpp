@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/simulation.hpp"
+#include "faults/fault_hooks.hpp"
 
 namespace dsim {
 
@@ -264,6 +265,8 @@ uint32_t Database::pop_front(WaitList& l) {
 // The connection pool
 
 void Database::accept(Simulation& sim, CallHandle h) {
+  if (faults().active && refused_by_fault(sim, *this, h)) [[unlikely]]
+    return;
   metrics().on_arrival(sim.now());
   const Call& c = sim.call(h);
   if (c.deadline <= sim.now()) {
@@ -430,7 +433,10 @@ void Database::execute(Simulation& sim, uint32_t slot) {
     }
   }
   q.state = State::running;
-  sim.schedule(sim.now() + s.time.sample(time_rng_), *this, kDone, pack_handle(slot, q.serial));
+  Time t = s.time.sample(time_rng_);
+  if (faults().active) [[unlikely]]
+    t = faults().stretch(t, sim.call(q.call).caller);
+  sim.schedule(sim.now() + t, *this, kDone, pack_handle(slot, q.serial));
 }
 
 // A write commits: every replica that is up will apply it replication_lag later, but not before

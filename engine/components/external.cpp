@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/simulation.hpp"
+#include "faults/fault_hooks.hpp"
 
 namespace dsim {
 
@@ -103,6 +104,8 @@ void External::refuse(Simulation& sim, CallHandle h, Reason reason, Time retry_a
 }
 
 void External::accept(Simulation& sim, CallHandle h) {
+  if (faults().active && refused_by_fault(sim, *this, h)) [[unlikely]]
+    return;
   const Time now = sim.now();
   metrics().on_arrival(now);
   if (in_flight_ >= p_.concurrency) {
@@ -131,7 +134,10 @@ void External::accept(Simulation& sim, CallHandle h) {
   }
   ++in_flight_;
   metrics().busy().set(now, in_flight_);
-  sim.schedule(now + p_.latency.sample(latency_rng_), *this, kAnswer, h);
+  Time latency = p_.latency.sample(latency_rng_);
+  if (faults().active) [[unlikely]]
+    latency = faults().stretch(latency, sim.call(h).caller);
+  sim.schedule(now + latency, *this, kAnswer, h);
 }
 
 void External::on_event(Simulation& sim, const Event& e) {

@@ -4,6 +4,7 @@
 
 #include "components/kv_store.hpp"
 #include "core/simulation.hpp"
+#include "faults/fault_hooks.hpp"
 
 namespace dsim {
 
@@ -232,6 +233,8 @@ bool Gateway::has_validation() const {
 }
 
 void Gateway::accept(Simulation& sim, CallHandle h) {
+  if (faults().active && refused_by_fault(sim, *this, h)) [[unlikely]]
+    return;
   metrics().on_arrival(sim.now());
   if (sim.call(h).deadline <= sim.now()) {
     respond(sim, h, Reply::failure(Reason::deadline_exceeded));
@@ -252,7 +255,10 @@ void Gateway::begin_validation(Simulation& sim, CallHandle h) {
   ++busy_;
   metrics().busy().set(sim.now(), busy_);
   metrics().on_service_start(sim.now() - sim.call(h).received);
-  sim.schedule(sim.now() + p_.auth_time.sample(validation_rng_), *this, kValidated, h);
+  Time t = p_.auth_time.sample(validation_rng_);
+  if (faults().active) [[unlikely]]
+    t = faults().stretch(t, sim.call(h).caller);
+  sim.schedule(sim.now() + t, *this, kValidated, h);
 }
 
 void Gateway::pull_from_queue(Simulation& sim) {

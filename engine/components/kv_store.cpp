@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/simulation.hpp"
+#include "faults/fault_hooks.hpp"
 
 namespace dsim {
 
@@ -103,6 +104,8 @@ const Distribution& KvStore::op_time(uint16_t op) const {
 // --- The thread --------------------------------------------------------------------------------
 
 void KvStore::accept(Simulation& sim, CallHandle h) {
+  if (faults().active && refused_by_fault(sim, *this, h)) [[unlikely]]
+    return;
   metrics().on_arrival(sim.now());
   if (!up_) {
     respond(sim, h, Reply::failure(Reason::unavailable));
@@ -135,8 +138,10 @@ void KvStore::begin(Simulation& sim, uint32_t thread, CallHandle h) {
   t.running = h;
   update_levels(sim);
   metrics().on_service_start(sim.now() - sim.call(h).received);
-  sim.schedule(sim.now() + op_time(sim.call(h).op).sample(service_rng_), *this, kExecuted,
-               pack_handle(thread, ++t.serial));
+  Time d = op_time(sim.call(h).op).sample(service_rng_);
+  if (faults().active) [[unlikely]]
+    d = faults().stretch(d, sim.call(h).caller);
+  sim.schedule(sim.now() + d, *this, kExecuted, pack_handle(thread, ++t.serial));
 }
 
 void KvStore::executed(Simulation& sim, uint32_t thread) {

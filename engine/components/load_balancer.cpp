@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/simulation.hpp"
+#include "faults/fault_hooks.hpp"
 
 namespace dsim {
 namespace {
@@ -332,6 +333,8 @@ double LoadBalancer::ring_share(uint32_t backend) const {
 // --- Proxying -----------------------------------------------------------------------------
 
 void LoadBalancer::accept(Simulation& sim, CallHandle h) {
+  if (faults().active && refused_by_fault(sim, *this, h)) [[unlikely]]
+    return;
   metrics().on_arrival(sim.now());
   if (has_latency_) {
     sim.schedule(sim.now() + p_.latency.sample(latency_rng_), *this, kProxy, h);

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/simulation.hpp"
+#include "faults/fault_hooks.hpp"
 
 namespace dsim {
 
@@ -141,6 +142,10 @@ void QueueParams::describe(ParamVisitor& v) {
           "Give a message whose publisher request has no idempotency key its own (the message "
           "id), kept by every redelivery, as consumers that deduplicate by message id do."},
          idempotency_keys);
+  v.flag({"durable", "bool",
+          "Messages are kept on disk: a crash loses none of them, and a full disk refuses "
+          "publishes (disk_full). An in-memory queue (false) loses its messages when it crashes."},
+         durable);
   v.group({"consumers", "block",
            "The consumer group: `{target, op, count, batch_size, autoscale}` and the call policy "
            "of each processing call (timeout, retry...). Absent: no consumers."},
@@ -217,6 +222,8 @@ void Queue::start(Simulation& sim) {
 // --- Publishing -----------------------------------------------------------------------------
 
 void Queue::accept(Simulation& sim, CallHandle h) {
+  if (faults().active && refused_by_fault(sim, *this, h)) [[unlikely]]
+    return;
   if (sim.call(h).deadline <= sim.now()) {
     reject(sim, h, Reason::deadline_exceeded);
     return;

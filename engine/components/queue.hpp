@@ -82,6 +82,7 @@ struct QueueParams : ParamsOf<QueueParams> {
   Distribution publish_latency;
   std::string workload;  // empty: the queue's name
   bool idempotency_keys = false;
+  bool durable = true;
   ConsumerSpec consumers;
 
   enum Ordering { fifo, priority };

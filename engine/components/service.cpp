@@ -4,6 +4,7 @@
 #include <cassert>
 
 #include "core/simulation.hpp"
+#include "faults/fault_hooks.hpp"
 
 namespace dsim {
 
@@ -119,6 +120,8 @@ void Service::respond(Simulation& sim, CallHandle h, Reason reason, bool degrade
 }
 
 void Service::accept(Simulation& sim, CallHandle h) {
+  if (faults().active && refused_by_fault(sim, *this, h)) [[unlikely]]
+    return;
   metrics().on_arrival(sim.now());
   if (expired(sim, h)) {
     respond(sim, h, Reason::deadline_exceeded, false);
@@ -140,7 +143,11 @@ void Service::begin_service(Simulation& sim, CallHandle h) {
   metrics().busy().set(sim.now(), busy_);
   metrics().on_service_start(sim.now() - sim.call(h).received);
   if (program_.empty()) {
-    sim.schedule(sim.now() + p_.service_time.sample(service_rng_), *this, kServed, h);
+    Time t = p_.service_time.sample(service_rng_);
+    if (faults().active) [[unlikely]]
+      t = faults().stretch(t, sim.call(h).caller);
+    // The call's serial: after a crash failed it, the slot may hold another call.
+    sim.schedule(sim.now() + t, *this, kServed, pack_handle(h, sim.call(h).serial));
     return;
   }
   uint32_t slot;
@@ -211,7 +218,8 @@ void Service::on_event(Simulation& sim, const Event& e) {
     advance(sim, slot);
     return;
   }
-  const auto h = static_cast<CallHandle>(e.payload);
+  const CallHandle h = payload_handle(e.payload);
+  if (!sim.calls().is_current(h, payload_serial(e.payload))) return;  // failed by a crash
   release_worker(sim);
   count_side_effect(sim, h);
   const uint32_t to = router_.next(routing_rng_);
@@ -237,11 +245,14 @@ void Service::advance(Simulation& sim, uint32_t slot) {
     }
     const Instruction& in = program_[t.pc];
     switch (in.op) {
-      case Instruction::Op::compute:
+      case Instruction::Op::compute: {
         t.running = false;
-        sim.schedule(sim.now() + in.distribution->sample(service_rng_), *this, kStepDone,
-                     pack_handle(slot, t.serial));
+        Time d = in.distribution->sample(service_rng_);
+        if (faults().active) [[unlikely]]
+          d = faults().stretch(d, sim.call(t.call).caller);
+        sim.schedule(sim.now() + d, *this, kStepDone, pack_handle(slot, t.serial));
         return;
+      }
       case Instruction::Op::call:
       case Instruction::Op::parallel: {
         const uint32_t count = in.op == Instruction::Op::call ? 1 : in.count;

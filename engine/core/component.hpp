@@ -15,6 +15,7 @@
 
 #include "core/call.hpp"
 #include "core/event_queue.hpp"
+#include "core/fault_state.hpp"
 #include "core/params.hpp"
 #include "core/request.hpp"
 #include "core/station_metrics.hpp"
@@ -48,8 +49,11 @@ class Component {
   // A live parameter change was applied to params(); bring the running state in line.
   virtual void on_params_changed(Simulation&, const std::string& /*param*/) {}
   // What this component's health endpoint answers at `now`, as a load balancer's active health
-  // check sees it. Always true for now; failure injection (a crashed component) will answer false.
-  virtual bool healthy(Time /*now*/) const { return true; }
+  // check sees it: false while a `crash` fault holds it down.
+  virtual bool healthy(Time /*now*/) const { return !faults_.crashed; }
+  // The faults acting on this component changed (faults() holds the new effects, `before` the
+  // old): a kind brings its running state in line, e.g. fails its in-flight work on a crash.
+  virtual void on_faults_changed(Simulation&, const FaultEffects& /*before*/) {}
   // Figures a kind keeps beyond its StationMetrics, over the measured period, as (name, value)
   // pairs (a database's per-shard utilisation...); summaries list them under the component.
   virtual void extra_figures(const Simulation&,
@@ -59,6 +63,9 @@ class Component {
   const ComponentParams& params() const { return *params_; }
   StationMetrics& metrics() { return metrics_; }
   const StationMetrics& metrics() const { return metrics_; }
+  // The effects of the faults acting on this component (set by the fault controller).
+  FaultState& faults() { return faults_; }
+  const FaultState& faults() const { return faults_; }
 
  private:
   friend class Simulation;
@@ -67,6 +74,7 @@ class Component {
   uint32_t index_ = 0;
   std::unique_ptr<ComponentParams> params_;
   StationMetrics metrics_;
+  FaultState faults_;
 };
 
 }  // namespace dsim

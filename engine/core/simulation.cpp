@@ -7,6 +7,7 @@
 #include "core/format.hpp"
 
 #include "components/registry.hpp"
+#include "faults/fault_controller.hpp"
 #include "scenario/param_text.hpp"
 #include "scenario/scenario.hpp"
 
@@ -41,6 +42,7 @@ Simulation::Simulation(const Scenario& scenario)
     components_.push_back(std::move(c));
   }
   network_.set_size(seed_, components_.size());
+  faults_ = std::make_unique<FaultController>(*this, scenario.faults);
 }
 
 Simulation::~Simulation() = default;
@@ -86,6 +88,7 @@ void Simulation::start() {
     warmed_up_ = warmup_ == Time::zero();
   }
   for (auto& c : components_) c->start(*this);
+  faults_->on_run_start();
 }
 
 bool Simulation::step() {
@@ -227,6 +230,9 @@ void Simulation::handle_system(const Event& e) {
       break;
     case kWarmupEnd:
       end_warmup();
+      break;
+    default:
+      faults_->on_system_event(e);
       break;
   }
 }
@@ -374,6 +380,7 @@ void Simulation::substitute(const std::string& name, std::unique_ptr<Component> 
       throw std::invalid_argument("a stand-in for '" + name + "' must have its name");
     }
     stand_in->index_ = c->index_;
+    stand_in->faults_.rng = c->faults_.rng;
     c = std::move(stand_in);
     return;
   }

@@ -30,6 +30,7 @@
 namespace dsim {
 
 struct Scenario;
+class FaultController;
 
 // created -> running <-> paused -> finished. Any other transition throws LifecycleError.
 enum class Lifecycle : uint8_t { created, running, paused, finished };
@@ -173,6 +174,10 @@ class Simulation {
   // std::invalid_argument for an unknown name and LifecycleError once the run has started.
   void substitute(const std::string& name, std::unique_ptr<Component> stand_in);
 
+  // The fault timeline and the live fault API (start, change, clear): faults/fault_controller.hpp.
+  FaultController& faults() { return *faults_; }
+  const FaultController& faults() const { return *faults_; }
+
   // --- Read-only door --------------------------------------------------------------------
   void add_observer(Observer* o);
   const std::vector<std::unique_ptr<Component>>& components() const { return components_; }
@@ -194,6 +199,8 @@ class Simulation {
   }
 
  private:
+  friend class FaultController;  // schedules its system events, records fault windows
+  // 2 and 3 are the fault controller's (timeline starts, ramp steps and ends).
   enum SystemEvent : uint32_t { kWindowEnd = 0, kWarmupEnd = 1 };
   // The network's events (payload: call handle and serial); see simulation_network.cpp.
   enum NetworkEvent : uint32_t {
@@ -270,6 +277,7 @@ class Simulation {
   std::vector<FaultWindow> fault_windows_;
   Network network_;
   std::vector<Reply> replies_in_transit_;  // by call handle: answers the network delays
+  std::unique_ptr<FaultController> faults_;
 };
 
 }  // namespace dsim

@@ -19,6 +19,7 @@
 #include "components/service.hpp"
 #include "components/source.hpp"
 #include "core/format.hpp"
+#include "faults/fault_registry.hpp"
 #include "scenario/param_text.hpp"
 #include "scenario/suggest.hpp"
 #include "scenario/topology.hpp"
@@ -816,8 +817,8 @@ class YamlParamReader final : public ParamVisitor {
 // ---------------------------------------------------------------------------------------------
 // 5. Top level and overrides
 
-const std::vector<std::string> kTopLevelKeys = {"name",   "description", "seed",      "duration",
-                                                "warmup", "window",      "components"};
+const std::vector<std::string> kTopLevelKeys = {"name",   "description", "seed",       "duration",
+                                                "warmup", "window",      "components", "faults"};
 
 std::vector<std::string> kind_names() {
   std::vector<std::string> names;
@@ -965,6 +966,96 @@ void read_component(Loader& l, const YAML::Node& key, const YAML::Node& body, Sc
   s.components.push_back(std::move(spec));
 }
 
+// One entry of `faults:`, read like a component: its kind's typed parameters (the common keys
+// and the kind's own). Targets and `after:` are checked once every component and fault is known.
+void read_fault(Loader& l, const YAML::Node& key, const YAML::Node& body, Scenario& s) {
+  const std::string name = key.Scalar();
+  l.set_origin(key);
+  const Location at = l.where(key);
+  const std::string context = "faults." + name;
+  const std::vector<std::string> kinds = fault_kind_names();
+  if (!body.IsMap()) {
+    l.error(body, context + ": expected a map with at least 'kind', got " + got(body));
+    return;
+  }
+  const YAML::Node kind_node = Loader::get(body, "kind");
+  if (!kind_node.IsDefined()) {
+    l.error(key, context + ": missing required key 'kind' (one of " + join_choices(kinds) + ")");
+    return;
+  }
+  std::string kind;
+  l.set_origin(kind_node);
+  if (!l.scalar(kind_node, context + ".kind", "a fault kind (" + join_choices(kinds) + ")", kind)) {
+    return;
+  }
+  const FaultKind* k = find_fault_kind(kind);
+  if (!k) {
+    l.error(kind_node, context + ".kind: unknown fault kind " + quote_text(kind) +
+                           did_you_mean(kind, kinds) + "; known kinds: " + join_choices(kinds));
+    return;
+  }
+  FaultSpec spec;
+  spec.name = name;
+  spec.kind = kind;
+  spec.where = at;
+  spec.params = k->make_params();
+  YamlParamReader reader(l, body, context, nullptr, false);
+  spec.params->describe(reader);
+  std::vector<std::string> allowed = reader.known();
+  allowed.insert(allowed.begin(), "kind");
+  l.reset_origin();
+  l.check_map(body, context + " (" + kind + ")", allowed);
+  if (const std::string problem = spec.params->check(map_keys(body)); !problem.empty()) {
+    l.error(key, context + ": " + problem);
+  }
+  s.faults.push_back(std::move(spec));
+}
+
+// Targets name components (or kinds) of the scenario; `after:` names another fault, without
+// cycles.
+void check_faults(Scenario& s, Diagnostics& d) {
+  ComponentDirectory dir;
+  for (const ComponentSpec& c : s.components) dir.add(c.name, c.kind, c.params.get());
+  std::vector<std::string> names;
+  for (const FaultSpec& f : s.faults) names.push_back(f.name);
+  for (FaultSpec& f : s.faults) {
+    const std::string context = "faults." + f.name;
+    std::vector<uint32_t> targets;
+    Location where;
+    if (std::string e = resolve_fault_targets(f, dir, context, targets, where); !e.empty()) {
+      d.error(where, e);
+    }
+    where = f.where;
+    if (std::string e = f.params->resolve(dir, where); !e.empty()) {
+      d.error(where, context + "." + e);
+    }
+    const FaultAfter& a = f.params->after;
+    if (!a.present) continue;
+    if (a.fault == f.name) {
+      d.error(f.where, context + ".after: a fault cannot follow itself");
+    } else if (std::find(names.begin(), names.end(), a.fault) == names.end()) {
+      d.error(f.where, context + ".after: no fault named " + quote_text(a.fault) +
+                           did_you_mean(a.fault, names) +
+                           (names.size() > 1 ? "" : " (the scenario has no other fault)"));
+    }
+  }
+  // A chain of after: that comes back to where it started would never start.
+  for (const FaultSpec& f : s.faults) {
+    std::string cur = f.name;
+    for (size_t hops = 0; hops <= s.faults.size(); ++hops) {
+      const auto it = std::find_if(s.faults.begin(), s.faults.end(),
+                                   [&](const FaultSpec& g) { return g.name == cur; });
+      if (it == s.faults.end() || !it->params->after.present) break;
+      cur = it->params->after.fault;
+      if (cur == f.name && hops > 0) {
+        d.error(f.where, "faults." + f.name + ".after: the chain of after: comes back to " +
+                             quote_text(f.name) + " (a cycle never starts)");
+        break;
+      }
+    }
+  }
+}
+
 void read_scenario(Loader& l, const YAML::Node& root, Scenario& s) {
   if (!root.IsMap()) {
     const bool empty = !root.IsDefined() || root.IsNull();
@@ -1051,6 +1142,31 @@ void read_scenario(Loader& l, const YAML::Node& root, Scenario& s) {
       continue;
     }
     read_component(l, it->first, it->second, s);
+  }
+  YAML::Node faults = top("faults");
+  if (!faults.IsDefined() || faults.IsNull()) return;
+  if (!faults.IsMap()) {
+    l.error(faults, "faults: expected a map of fault name to its settings, got " + got(faults));
+    return;
+  }
+  std::set<std::string> fault_names;
+  for (auto it = faults.begin(); it != faults.end(); ++it) {
+    l.set_origin(it->first);
+    if (!it->first.IsScalar() || it->first.Scalar().empty()) {
+      l.error(it->first,
+              "faults: a fault name must be a non-empty plain name, got " + got(it->first));
+      continue;
+    }
+    const std::string& name = it->first.Scalar();
+    if (const std::string problem = name_problem(name); !problem.empty()) {
+      l.error(it->first, "faults: invalid fault name " + quote_text(name) + "; " + problem);
+      continue;
+    }
+    if (!fault_names.insert(name).second) {
+      l.error(it->first, "faults: duplicate fault name " + quote_text(name));
+      continue;
+    }
+    read_fault(l, it->first, it->second, s);
   }
 }
 
@@ -1187,6 +1303,7 @@ LoadResult load(const std::string& text, const std::string& file,
     s.name = base;
   }
   check_topology(s, d);
+  if (d.ok()) check_faults(s, d);
   if (d.ok()) result.scenario = std::move(s);
   return result;
 }

@@ -10,6 +10,7 @@
 #include "core/location.hpp"
 #include "core/params.hpp"
 #include "core/time.hpp"
+#include "faults/fault_spec.hpp"
 
 namespace dsim {
 
@@ -42,6 +43,7 @@ struct Scenario {
   Time warmup = Time::zero();
   Time window = Time::s(1);  // time-series resolution
   std::vector<ComponentSpec> components;
+  std::vector<FaultSpec> faults;  // the fault timeline, in file order
 };
 
 }  // namespace dsim

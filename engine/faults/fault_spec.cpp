@@ -1,0 +1,200 @@
+#include "faults/fault_spec.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "components/load_balancer.hpp"
+#include "core/format.hpp"
+#include "scenario/suggest.hpp"
+
+namespace dsim {
+
+void FaultTarget::describe(ParamVisitor& v) {
+  v.target({"component", "component", "A component by name (the short form: just the name)."},
+           component);
+  v.text({"kind", "component kind", "Every component of this kind (e.g. service)."}, kind);
+  v.target({"backends_of", "component",
+            "The backends of this load balancer (a fraction of a replicated service)."},
+           backends_of);
+  v.number({"fraction", "fraction",
+            "With kind or backends_of: the first ceil(fraction x n) of them, in file (or backend "
+            "list) order."},
+           fraction, 0, 1);
+}
+
+std::string FaultTarget::check() {
+  const int forms = has("component") + has("kind") + has("backends_of");
+  if (forms != 1) return "give exactly one of component, kind or backends_of";
+  if (has("fraction") && has("component")) {
+    return "fraction applies to kind or backends_of, not to a single component";
+  }
+  if (has("fraction") && !(fraction > 0)) return "fraction must be above zero";
+  return {};
+}
+
+void FaultAfter::describe(ParamVisitor& v) {
+  v.text({"fault", "fault name", "The fault of the timeline this one follows.", true}, fault);
+  v.choice({"edge", "choice", "Follow that fault's start or its end."}, edge, kEdgeNames);
+  v.duration({"offset", "duration", "How long after that edge this fault starts."}, offset);
+}
+
+std::string FaultAfter::check() {
+  return fault.empty() ? "fault: expected the name of another fault" : std::string();
+}
+
+void FaultParams::describe(ParamVisitor& v) {
+  v.list({"targets", "targets",
+          "The components the fault acts on: names, {kind: service}, or {backends_of: lb, "
+          "fraction: 0.5}."},
+         targets);
+  v.duration({"at", "duration", "When the fault starts (from the beginning of the run)."}, at);
+  v.group({"after", "block",
+           "Start instead when another fault starts or ends, plus an offset: `{fault, edge, "
+           "offset}` or just the fault's name (its end)."},
+          after);
+  v.duration({"duration", "duration",
+              "How long the fault lasts. Absent (with no end): until the run ends or the fault is "
+              "cleared.",
+              false, true},
+             duration);
+  v.duration({"end", "duration",
+              "When the fault ends (an instant of the run), instead of duration.", false, true},
+             end);
+  v.duration({"ramp_in", "duration",
+              "The intensity rises linearly from zero to full over this time (in ramp_steps "
+              "steps)."},
+             ramp_in);
+  v.duration({"ramp_out", "duration",
+              "The intensity falls linearly to zero over this time before the end."},
+             ramp_out);
+  v.count({"ramp_steps", "count",
+           "A ramp changes the intensity in this many equal steps, each at its midpoint value."},
+          ramp_steps, 1, 1000);
+  describe_kind(v);
+}
+
+std::string FaultParams::check(const std::vector<std::string>& given) {
+  auto gave = [&](const char* k) {
+    return std::find(given.begin(), given.end(), k) != given.end();
+  };
+  duration_given = gave("duration");
+  end_given = gave("end");
+  if (gave("at") && gave("after")) return "give at or after, not both";
+  if (duration_given && end_given) return "give duration or end, not both";
+  if (duration_given && duration <= Time::zero()) return "duration: must be longer than zero";
+  if (end_given && !gave("after") && end <= at) {
+    return "end: must be after the start (" + format_time(at) + "), got " + format_time(end);
+  }
+  if (end_given && gave("after")) return "end: give duration with after (its start is not fixed)";
+  if (needs_targets() && !gave("targets")) {
+    return "missing required key 'targets' (the components the fault acts on)";
+  }
+  if (needs_targets() && targets.empty()) return "targets: expected at least one target";
+  if (!rampable() && (gave("ramp_in") || gave("ramp_out"))) {
+    return "this kind is on or off: it cannot ramp (remove ramp_in and ramp_out)";
+  }
+  if (gave("ramp_out") && !duration_given && !end_given && implied_duration() == Time::max()) {
+    return "ramp_out needs an end (give duration or end)";
+  }
+  const Time length = duration_given ? duration : end_given ? end - at : implied_duration();
+  if (length != Time::max() && ramp_in + ramp_out > length) {
+    return "ramp_in + ramp_out (" + format_time(ramp_in + ramp_out) +
+           ") must fit in the fault's length (" + format_time(length) + ")";
+  }
+  return check_kind(given);
+}
+
+FaultSpec::FaultSpec(const FaultSpec& o) : name(o.name), kind(o.kind), where(o.where) {
+  if (o.params) {
+    params.reset(static_cast<FaultParams*>(o.params->clone().release()));
+  }
+}
+
+uint32_t ComponentDirectory::find(const std::string& name) const {
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    if (entries_[i].name == name) return static_cast<uint32_t>(i);
+  }
+  return UINT32_MAX;
+}
+
+std::string ComponentDirectory::unknown(const std::string& name) const {
+  std::vector<std::string> names;
+  for (const Entry& e : entries_) names.push_back(e.name);
+  return "no component named " + quote_text(name) + did_you_mean(name, names);
+}
+
+std::string ComponentDirectory::resolve(TargetRef& ref, const std::string& what) const {
+  ref.index = find(ref.name);
+  return ref.index == UINT32_MAX ? what + ": " + unknown(ref.name) : std::string();
+}
+
+namespace {
+// The first ceil(f x n) of n, at least one.
+size_t share(double fraction, size_t n) {
+  const auto k = static_cast<size_t>(std::ceil(fraction * static_cast<double>(n) - 1e-9));
+  return std::clamp<size_t>(k, 1, n);
+}
+}  // namespace
+
+std::string resolve_fault_targets(const FaultSpec& spec, const ComponentDirectory& components,
+                                  const std::string& context, std::vector<uint32_t>& out,
+                                  Location& where) {
+  out.clear();
+  where = spec.where;
+  const auto& entries = components.entries();
+  size_t i = 0;
+  for (FaultTarget& t : spec.params->targets) {
+    const std::string what = context + ".targets[" + std::to_string(i++) + "]";
+    if (t.has("component")) {
+      where = t.component.where;
+      if (std::string e = components.resolve(t.component, what); !e.empty()) return e;
+      out.push_back(t.component.index);
+    } else if (t.has("kind")) {
+      std::vector<uint32_t> of_kind;
+      std::vector<std::string> kinds;
+      for (size_t c = 0; c < entries.size(); ++c) {
+        if (entries[c].kind == t.kind) of_kind.push_back(static_cast<uint32_t>(c));
+        if (std::find(kinds.begin(), kinds.end(), entries[c].kind) == kinds.end()) {
+          kinds.push_back(entries[c].kind);
+        }
+      }
+      if (of_kind.empty()) {
+        return what + ".kind: no component of kind " + quote_text(t.kind) +
+               did_you_mean(t.kind, kinds) + "; the scenario has " + join_choices(kinds);
+      }
+      of_kind.resize(share(t.fraction, of_kind.size()));
+      out.insert(out.end(), of_kind.begin(), of_kind.end());
+    } else {
+      where = t.backends_of.where;
+      if (std::string e = components.resolve(t.backends_of, what + ".backends_of"); !e.empty()) {
+        return e;
+      }
+      const auto* lb = dynamic_cast<const LoadBalancerParams*>(entries[t.backends_of.index].params);
+      if (!lb) {
+        return what + ".backends_of: " + quote_text(t.backends_of.name) + " is a " +
+               entries[t.backends_of.index].kind + ", not a load_balancer";
+      }
+      std::vector<uint32_t> backends;
+      for (const BackendSpec& b : lb->backends) {
+        const uint32_t c = components.find(b.to.name);
+        if (c != UINT32_MAX) backends.push_back(c);
+      }
+      if (backends.empty()) return what + ".backends_of: the load balancer has no backends";
+      backends.resize(share(t.fraction, backends.size()));
+      out.insert(out.end(), backends.begin(), backends.end());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  for (uint32_t c : out) {
+    if (std::string e = spec.params->check_target(entries[c].kind, *entries[c].params);
+        !e.empty()) {
+      where = spec.where;
+      return context + ": " + spec.kind + " cannot act on " + quote_text(entries[c].name) + " (" +
+             e + ")";
+    }
+  }
+  return {};
+}
+
+}  // namespace dsim

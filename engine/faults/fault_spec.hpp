@@ -1,0 +1,157 @@
+// A fault as the scenario (or the live API) describes it: a name, a kind, and typed parameters.
+//
+// Every kind's parameter struct derives from FaultParams, which declares the keys all kinds
+// share - targets, the timing (at / after, duration / end, ramp_in / ramp_out) - and leaves the
+// kind's own keys to describe_kind(). The same ParamVisitor machinery as components' parameters
+// reads them, so unknown keys, suggestions, units, defaults and help text come for free, and the
+// generated reference documents them.
+//
+// A kind acts in one of two ways (or both):
+//   - on its targets' FaultState (crash, slow, error_rate...): contribute() adds the fault's
+//     effect, at an intensity in (0, 1], to a target's state; the controller rebuilds a state
+//     from every fault acting on the component whenever one of them changes;
+//   - elsewhere in the simulation (partition, network): apply() is called when the fault starts
+//     and whenever its intensity or a parameter changes, retract() when it ends.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/fault_state.hpp"
+#include "core/location.hpp"
+#include "core/params.hpp"
+#include "core/time.hpp"
+
+namespace dsim {
+
+class Simulation;
+struct ActiveFault;
+class ComponentDirectory;
+
+// One entry of `targets:` - a component by name (the short form), every component of a kind, or
+// the backends of a load balancer; with `kind` or `backends_of`, `fraction` picks the first
+// ceil(fraction x n) of them in file (or backend list) order.
+struct FaultTarget : ParamGroup {
+  static constexpr const char* kElementName = "fault target";
+  TargetRef component;
+  std::string kind;
+  TargetRef backends_of;
+  double fraction = 1;
+  const char* scalar_key() const override { return "component"; }
+  void describe(ParamVisitor& v) override;
+  std::string check() override;
+};
+
+// `after:` - start when another fault of the timeline starts or ends, plus an offset.
+struct FaultAfter : ParamGroup {
+  std::string fault;
+  int edge = 1;  // kEdgeNames
+  Time offset;
+  static constexpr const char* kEdgeNames[] = {"start", "end", nullptr};
+  const char* scalar_key() const override { return "fault"; }
+  void describe(ParamVisitor& v) override;
+  std::string check() override;
+};
+
+struct FaultParams : ComponentParams {
+  ParamList<FaultTarget> targets;
+  Time at;
+  FaultAfter after;
+  Time duration = Time::max();  // absent: until the run ends or the fault is cleared
+  Time end = Time::max();
+  Time ramp_in;
+  Time ramp_out;
+  int64_t ramp_steps = 10;
+  // Which of the common keys were given (set by check(), which the loader and the live API call).
+  bool duration_given = false, end_given = false;
+
+  void describe(ParamVisitor& v) final;
+  std::string check(const std::vector<std::string>& given) final;
+
+  // --- What a kind provides ----------------------------------------------------------------
+  virtual void describe_kind(ParamVisitor& v) = 0;
+  virtual std::string check_kind(const std::vector<std::string>& /*given*/) { return {}; }
+  // False for kinds whose parameters name the components themselves (a partition's sides).
+  virtual bool needs_targets() const { return true; }
+  // False for on/off kinds (crash, disk_full): a ramp would mean nothing.
+  virtual bool rampable() const { return true; }
+  // A length the kind implies when neither duration nor end is given (crash's restart_after).
+  virtual Time implied_duration() const { return Time::max(); }
+  // Why this fault cannot act on a component of `kind` with `params` ("" if it can), e.g.
+  // disk_full on a service.
+  virtual std::string check_target(const std::string& /*kind*/,
+                                   const ComponentParams& /*params*/) const {
+    return {};
+  }
+  // Resolves component names among the kind's own parameters (slow's `from`); returns a message
+  // ("" when fine), `where` pointing at the offending value.
+  virtual std::string resolve(const ComponentDirectory& /*components*/, Location& /*where*/) {
+    return {};
+  }
+  // Adds this fault's effect, at the fault's current intensity in (0, 1], to one target's state.
+  virtual void contribute(FaultState& /*state*/, const ActiveFault& /*fault*/) const {}
+  // For kinds that act outside components: called at the start and after every change of
+  // intensity or parameters (replace the previous rule), and retract() at the end.
+  virtual void apply(Simulation& /*sim*/, const ActiveFault& /*fault*/) const {}
+  virtual void retract(Simulation& /*sim*/, const ActiveFault& /*fault*/) const {}
+};
+
+template <class Derived>
+struct FaultParamsOf : FaultParams {
+  std::unique_ptr<ComponentParams> clone() const override {
+    return std::make_unique<Derived>(static_cast<const Derived&>(*this));
+  }
+};
+
+// A fault of the timeline, or one started live. Copyable (the params are cloned), like
+// ComponentSpec.
+struct FaultSpec {
+  std::string name;
+  std::string kind;
+  Location where;  // of the fault's key in the file
+  std::unique_ptr<FaultParams> params;
+
+  FaultSpec() = default;
+  FaultSpec(const FaultSpec& o);
+  FaultSpec& operator=(const FaultSpec& o) {
+    if (this != &o) *this = FaultSpec(o);
+    return *this;
+  }
+  FaultSpec(FaultSpec&&) = default;
+  FaultSpec& operator=(FaultSpec&&) = default;
+};
+
+// The components a fault may name, for resolving targets at load time (from the scenario) and
+// live (from the simulation) with the same messages.
+class ComponentDirectory {
+ public:
+  struct Entry {
+    std::string name;
+    std::string kind;
+    const ComponentParams* params;
+  };
+  void add(std::string name, std::string kind, const ComponentParams* params) {
+    entries_.push_back({std::move(name), std::move(kind), params});
+  }
+  const std::vector<Entry>& entries() const { return entries_; }
+  // The index of `name`, or UINT32_MAX.
+  uint32_t find(const std::string& name) const;
+  // "no component named 'x' (did you mean 'y'?)".
+  std::string unknown(const std::string& name) const;
+  // Resolves one name to an index; returns a message prefixed by `what` when unknown.
+  std::string resolve(TargetRef& ref, const std::string& what) const;
+
+ private:
+  std::vector<Entry> entries_;
+};
+
+// Resolves a fault's targets to component indices (sorted, without repeats) and checks that the
+// kind can act on each. Returns a message ("" when fine); `where` is set to the offending entry.
+// `context` prefixes messages ("faults.db-full").
+std::string resolve_fault_targets(const FaultSpec& spec, const ComponentDirectory& components,
+                                  const std::string& context, std::vector<uint32_t>& out,
+                                  Location& where);
+
+}  // namespace dsim
