@@ -90,6 +90,13 @@ bool Network::contains(Id id) const {
                      [id](const Active& a) { return a.id == id; });
 }
 
+Network::Id Network::find(std::string_view name) const {
+  for (const Active& a : conditions_) {
+    if (a.condition.name == name) return a.id;
+  }
+  return 0;
+}
+
 NetworkVerdict Network::judge(Leg leg, uint32_t caller_side, uint32_t callee_side) {
   NetworkVerdict v;
   if (caller_side >= components_ || callee_side >= components_) return v;

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/distribution.hpp"
@@ -91,6 +92,8 @@ class Network {
   // Ends a condition. Messages already delayed by it still arrive when due. False if unknown.
   bool remove(Id id);
   bool contains(Id id) const;
+  // The id of the condition with this name (the fault's), or 0 if there is none.
+  Id find(std::string_view name) const;
 
   // True while any condition is active: the only thing the hot path asks.
   bool active() const { return active_; }
