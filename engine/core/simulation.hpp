@@ -5,8 +5,9 @@
 // parameter changes), and the read-only door (observers, metrics, the conservation ledger).
 //
 // The loop is deliberately small: pop the earliest event (time, then insertion order), set now,
-// hand it to its component. Components call each other directly (zero-latency links; network
-// delays will be events like any other), and replies travel back the same way.
+// hand it to its component. Components call each other directly (zero-latency links), and replies
+// travel back the same way; while a network fault is active, core/network.hpp may delay, lose,
+// duplicate or refuse them (delays are events like any other).
 #pragma once
 
 #include <cstdint>
