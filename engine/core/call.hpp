@@ -29,6 +29,9 @@ struct Call {
   Time deadline = Time::max();     // the caller's give-up instant if propagated, else max()
   uint16_t op = 0;                 // operation at the callee (query class, cache get or set...)
   uint16_t attempt = 1;            // 1 for the first try, 2 for the first retry...
+  // The network lost its request or its response: nobody will answer it, so it is released
+  // when its caller abandons it (see Simulation::abandon).
+  bool lost = false;
 };
 
 class CallPool {

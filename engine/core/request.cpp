@@ -52,6 +52,8 @@ const char* to_string(Reason r) {
       return "max_receives";
     case Reason::expired:
       return "expired";
+    case Reason::connection_refused:
+      return "connection_refused";
     case Reason::kCount:
       break;
   }
@@ -71,6 +73,7 @@ Outcome outcome_of(Reason r) {
     case Reason::pool_exhausted:
     case Reason::unavailable:
     case Reason::expired:
+    case Reason::connection_refused:
       return Outcome::dropped;
     case Reason::max_receives:
       return Outcome::dead_lettered;

@@ -40,6 +40,8 @@ enum class Reason : uint8_t {
   disk_full,          // a write found no room on disk
   max_receives,       // a message was received max_receives times without success
   expired,            // a message outlived the queue's retention
+  // the network refused the connection (a partition in reject mode)
+  connection_refused,
   kCount
 };
 inline constexpr int kReasonCount = static_cast<int>(Reason::kCount);

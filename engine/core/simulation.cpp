@@ -41,6 +41,7 @@ Simulation::Simulation(const Scenario& scenario)
     c->index_ = static_cast<uint32_t>(components_.size());
     components_.push_back(std::move(c));
   }
+  network_.set_size(seed_, components_.size());
   faults_ = std::make_unique<FaultController>(*this, scenario.faults);
 }
 
@@ -216,6 +217,10 @@ void Simulation::dispatch(const Event& e) {
 }
 
 void Simulation::handle_system(const Event& e) {
+  if (e.kind >= kRequestArrives) {
+    handle_network(e);
+    return;
+  }
   switch (e.kind) {
     case kWindowEnd:
       close_window();

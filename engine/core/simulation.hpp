@@ -5,14 +5,16 @@
 // parameter changes), and the read-only door (observers, metrics, the conservation ledger).
 //
 // The loop is deliberately small: pop the earliest event (time, then insertion order), set now,
-// hand it to its component. Components call each other directly (zero-latency links; network
-// delays will be events like any other), and replies travel back the same way.
+// hand it to its component. Components call each other directly (zero-latency links), and replies
+// travel back the same way; while a network fault is active, core/network.hpp may delay, lose,
+// duplicate or refuse them (delays are events like any other).
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/call.hpp"
@@ -20,6 +22,7 @@
 #include "core/event_queue.hpp"
 #include "core/fault_window.hpp"
 #include "core/histogram.hpp"
+#include "core/network.hpp"
 #include "core/observer.hpp"
 #include "core/random.hpp"
 #include "core/request.hpp"
@@ -115,37 +118,52 @@ class Simulation {
     requests_.retain(request);
     return h;
   }
-  void deliver(CallHandle h) {
-    Call& c = calls_[h];
-    c.received = now_;
-    if (!call_observers_.empty()) notify_call_delivered(h);
-    components_[c.callee]->accept(*this, h);
-  }
+  // While a network condition is active (core/network.hpp) the request may arrive later, twice,
+  // never, or be refused; otherwise the callee gets it at once.
+  void deliver(CallHandle h) { send_request(h, calls_[h].caller); }
   // Passes a call on to another component, which will answer the original caller.
   void forward(CallHandle h, uint32_t to_component) {
+    const uint32_t from = calls_[h].callee;
     calls_[h].callee = to_component;
-    deliver(h);
+    send_request(h, from);
   }
   // Answers a call: the caller (if still waiting) gets the reply, then the call is released.
+  // While a network condition is active the answer may arrive later, never, or be refused.
   void reply(CallHandle h, Reply r) {
-    const uint32_t caller = calls_[h].caller;
     if (r.origin == kNoComponent) r.origin = calls_[h].callee;
     if (!call_observers_.empty()) notify_call_replied(h, r);
-    if (caller != kNoComponent) components_[caller]->on_reply(*this, h, r);
-    const RequestHandle req = calls_[h].request;
-    calls_.release(h);
-    requests_.release(req);
+    if (network_.active() && send_response(h, r)) [[unlikely]] {
+      return;  // the network holds or lost the answer
+    }
+    answer(h, r);
   }
   // Keeps a request's slot while something other than a call refers to it (a retry timer).
   void retain_request(RequestHandle h) { requests_.retain(h); }
   void release_request(RequestHandle h) { requests_.release(h); }
-  // The caller stops waiting; the callee carries on, and its answer will reach nobody.
-  void abandon(CallHandle h) { calls_[h].caller = kNoComponent; }
+  // The caller stops waiting; the callee carries on, and its answer will reach nobody. A call
+  // the network lost has no answer coming: it is released now (after the caller's handler).
+  void abandon(CallHandle h) {
+    Call& c = calls_[h];
+    if (c.lost && c.caller != kNoComponent) [[unlikely]]
+      release_lost_call(h);
+    c.caller = kNoComponent;
+  }
   Call& call(CallHandle h) { return calls_[h]; }
   const Call& call(CallHandle h) const { return calls_[h]; }
   const CallPool& calls() const { return calls_; }
   const RequestPool& requests() const { return requests_; }
   uint32_t add_workload(const std::string& name);  // returns the existing index for a known name
+
+  // --- The network (core/network.hpp; core/simulation_network.cpp) ------------------------
+  // Conditions on the messages between components, effective from now: the fault layer's
+  // partition and network kinds add, change and remove them, at the start and end of faults or
+  // live. The ids are the network's.
+  Network::Id add_network_condition(NetworkCondition c) { return network_.add(std::move(c)); }
+  bool change_network_condition(Network::Id id, NetworkCondition c) {
+    return network_.change(id, std::move(c));
+  }
+  bool remove_network_condition(Network::Id id) { return network_.remove(id); }
+  const Network& network() const { return network_; }
 
   // --- Control door ----------------------------------------------------------------------
   // Changes a parameter marked live (e.g. "api", "workers", "8"). Returns an empty string on
@@ -186,6 +204,13 @@ class Simulation {
   friend class FaultController;  // schedules its system events, records fault windows
   // 2 and 3 are the fault controller's (timeline starts, ramp steps and ends).
   enum SystemEvent : uint32_t { kWindowEnd = 0, kWarmupEnd = 1 };
+  // The network's events (payload: call handle and serial); see simulation_network.cpp.
+  enum NetworkEvent : uint32_t {
+    kRequestArrives = 0x100,
+    kRequestArrivesTwice,
+    kResponseArrives,
+    kReleaseLostCall
+  };
   static constexpr uint32_t kSystem = UINT32_MAX;
 
   void start();
@@ -200,6 +225,32 @@ class Simulation {
   // Out of line so that deliver() and reply() stay small when nobody traces calls.
   void notify_call_delivered(CallHandle h);
   void notify_call_replied(CallHandle h, const Reply& r);
+
+  // Message passing: the fast path inline, the network's part in simulation_network.cpp.
+  void send_request(CallHandle h, uint32_t from) {
+    if (network_.active() && hold_request(h, from)) [[unlikely]] {
+      return;  // the network delays, loses or refuses it
+    }
+    arrive(h);
+  }
+  void arrive(CallHandle h) {
+    Call& c = calls_[h];
+    c.received = now_;
+    if (!call_observers_.empty()) notify_call_delivered(h);
+    components_[c.callee]->accept(*this, h);
+  }
+  void answer(CallHandle h, const Reply& r) {
+    const uint32_t caller = calls_[h].caller;
+    if (caller != kNoComponent) components_[caller]->on_reply(*this, h, r);
+    const RequestHandle req = calls_[h].request;
+    calls_.release(h);
+    requests_.release(req);
+  }
+  bool hold_request(CallHandle h, uint32_t from);
+  bool send_response(CallHandle h, Reply& r);
+  void arrive_twice(CallHandle h);
+  void release_lost_call(CallHandle h);
+  void handle_network(const Event& e);
 
   std::string scenario_name_;
   uint64_t seed_ = 0;
@@ -231,6 +282,8 @@ class Simulation {
   std::vector<Observer*> call_observers_;  // those whose wants_calls() is true (tracers)
   WindowReport window_report_;
   std::vector<FaultWindow> fault_windows_;
+  Network network_;
+  std::vector<Reply> replies_in_transit_;  // by call handle: answers the network delays
   std::unique_ptr<FaultController> faults_;
 };
 

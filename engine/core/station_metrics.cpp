@@ -30,7 +30,10 @@ const char* to_string(Counter c) {
                                            "health_ejections",
                                            "health_restorations",
                                            "limiter_store_failures",
-                                           "cache_expirations"};
+                                           "cache_expirations",
+                                           "network_lost",
+                                           "network_refused",
+                                           "network_duplicated"};
   static_assert(std::size(kNames) == kCounterCount);
   return kNames[static_cast<int>(c)];
 }

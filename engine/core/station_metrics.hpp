@@ -97,6 +97,9 @@ enum class Counter : uint8_t {
   health_restorations,
   limiter_store_failures,  // shared rate-limit checks whose call to their store failed
   cache_expirations,       // cache entries removed because their ttl ran out (not for room)
+  network_lost,            // messages this component sent that the network lost
+  network_refused,         // messages this component sent that the network refused
+  network_duplicated,      // requests this component sent that the network delivered twice
   kCount
 };
 inline constexpr int kCounterCount = static_cast<int>(Counter::kCount);

@@ -1,6 +1,7 @@
 #include "faults/fault_registry.hpp"
 
 #include "faults/local_faults.hpp"
+#include "faults/network_faults.hpp"
 
 namespace dsim {
 namespace {
@@ -12,6 +13,15 @@ std::unique_ptr<FaultParams> make_params() {
 
 const std::vector<FaultKind>& fault_kinds() {
   static const std::vector<FaultKind> kinds = {
+      {"partition",
+       "No message crosses between the targets and the other side (`from`, or every other "
+       "component): calls across the cut vanish (`blackhole`) or are refused (`reject`); "
+       "`direction: one_way` cuts only the messages from `from` to the targets.",
+       make_params<PartitionFault>},
+      {"network",
+       "Calls from `from` (or any component) to the targets: added latency with jitter, lost "
+       "requests or answers (the caller times out), duplicated requests.",
+       make_params<NetworkFault>},
       {"crash",
        "The component stops: in-flight work fails or is lost as the kind says, new calls are "
        "refused with `unavailable`; optional restart_after.",

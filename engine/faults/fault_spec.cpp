@@ -139,12 +139,32 @@ size_t share(double fraction, size_t n) {
 std::string resolve_fault_targets(const FaultSpec& spec, const ComponentDirectory& components,
                                   const std::string& context, std::vector<uint32_t>& out,
                                   Location& where) {
-  out.clear();
   where = spec.where;
+  if (std::string e =
+          resolve_target_list(spec.params->targets, components, context + ".targets", out, where);
+      !e.empty()) {
+    return e;
+  }
+  const auto& entries = components.entries();
+  for (uint32_t c : out) {
+    if (std::string e = spec.params->check_target(entries[c].kind, *entries[c].params);
+        !e.empty()) {
+      where = spec.where;
+      return context + ": " + spec.kind + " cannot act on " + quote_text(entries[c].name) + " (" +
+             e + ")";
+    }
+  }
+  return {};
+}
+
+std::string resolve_target_list(ParamList<FaultTarget>& list, const ComponentDirectory& components,
+                                const std::string& what_list, std::vector<uint32_t>& out,
+                                Location& where) {
+  out.clear();
   const auto& entries = components.entries();
   size_t i = 0;
-  for (FaultTarget& t : spec.params->targets) {
-    const std::string what = context + ".targets[" + std::to_string(i++) + "]";
+  for (FaultTarget& t : list) {
+    const std::string what = what_list + "[" + std::to_string(i++) + "]";
     if (t.has("component")) {
       where = t.component.where;
       if (std::string e = components.resolve(t.component, what); !e.empty()) return e;
@@ -186,14 +206,6 @@ std::string resolve_fault_targets(const FaultSpec& spec, const ComponentDirector
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
-  for (uint32_t c : out) {
-    if (std::string e = spec.params->check_target(entries[c].kind, *entries[c].params);
-        !e.empty()) {
-      where = spec.where;
-      return context + ": " + spec.kind + " cannot act on " + quote_text(entries[c].name) + " (" +
-             e + ")";
-    }
-  }
   return {};
 }
 

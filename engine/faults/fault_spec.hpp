@@ -153,5 +153,10 @@ class ComponentDirectory {
 std::string resolve_fault_targets(const FaultSpec& spec, const ComponentDirectory& components,
                                   const std::string& context, std::vector<uint32_t>& out,
                                   Location& where);
+// The same for any list of fault targets (a partition's other side): `what_list` names the list
+// in messages ("faults.cut.targets", "from").
+std::string resolve_target_list(ParamList<FaultTarget>& list, const ComponentDirectory& components,
+                                const std::string& what_list, std::vector<uint32_t>& out,
+                                Location& where);
 
 }  // namespace dsim

@@ -221,9 +221,13 @@ class Loader {
   std::optional<int64_t> size(const YAML::Node& n, const std::string& what) {
     return unit_value<int64_t>(n, what, parse_size, "a size such as 2KiB or 10GB");
   }
-  std::optional<double> number(const YAML::Node& n, const std::string& what, double min,
-                               double max) {
-    auto v = unit_value<double>(n, what, parse_number, "a number");
+  // `percent`: the value is a fraction, which may also be written as a percentage (2%).
+  std::optional<double> number(const YAML::Node& n, const std::string& what, double min, double max,
+                               bool percent = false) {
+    const bool as_percent =
+        percent && n.IsScalar() && !n.Scalar().empty() && n.Scalar().back() == '%';
+    auto v = as_percent ? unit_value<double>(n, what, parse_fraction, "a percentage such as 2%")
+                        : unit_value<double>(n, what, parse_number, "a number");
     if (v && (*v < min || *v > max)) {
       error(n, what + ": must be between " + fmt(min) + " and " + fmt(max) + ", got " + fmt(*v));
       return std::nullopt;
@@ -706,7 +710,9 @@ class YamlParamReader final : public ParamVisitor {
     if (auto n = node(i)) assign(v, l_.count(*n, name(i), min, max));
   }
   void number(const ParamInfo& i, double& v, double min, double max) override {
-    if (auto n = node(i)) assign(v, l_.number(*n, name(i), min, max));
+    if (auto n = node(i)) {
+      assign(v, l_.number(*n, name(i), min, max, std::string_view(i.unit) == "fraction"));
+    }
   }
   void duration(const ParamInfo& i, Time& v) override {
     if (auto n = node(i)) assign(v, l_.duration(*n, name(i)));
