@@ -853,9 +853,9 @@ class YamlParamReader final : public ParamVisitor {
 // ---------------------------------------------------------------------------------------------
 // 5. Top level and overrides
 
-const std::vector<std::string> kTopLevelKeys = {"name",   "description", "seed",       "duration",
-                                                "warmup", "window",      "components", "faults",
-                                                "expect"};
+const std::vector<std::string> kTopLevelKeys = {"name",       "description", "seed",
+                                                "duration",   "warmup",      "window",
+                                                "components", "faults",      "expect"};
 
 std::vector<std::string> kind_names() {
   std::vector<std::string> names;

@@ -10,8 +10,8 @@
 #include "core/location.hpp"
 #include "core/params.hpp"
 #include "core/time.hpp"
-#include "scenario/expectation.hpp"
 #include "faults/fault_spec.hpp"
+#include "scenario/expectation.hpp"
 
 namespace dsim {
 
@@ -44,7 +44,7 @@ struct Scenario {
   Time warmup = Time::zero();
   Time window = Time::s(1);  // time-series resolution
   std::vector<ComponentSpec> components;
-  std::vector<FaultSpec> faults;  // the fault timeline, in file order
+  std::vector<FaultSpec> faults;          // the fault timeline, in file order
   std::vector<Expectation> expectations;  // the `expect:` section, in file order
 };
 

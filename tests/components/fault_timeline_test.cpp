@@ -180,7 +180,8 @@ TEST(FaultLiveApi, BadInputIsAnsweredInTheLoadersWords) {
   Simulation sim(load_text(kBase));
   auto& f = sim.faults();
   EXPECT_EQ(f.start("x", "slwo", {"api"}, {{"factor", "2"}}),
-            "unknown fault kind 'slwo' (did you mean 'slow'?); known kinds: crash, disk_full, "
+            "unknown fault kind 'slwo' (did you mean 'slow'?); known kinds: partition, network, "
+            "crash, disk_full, "
             "slow, error_rate, cpu_stress or clock_skew");
   EXPECT_EQ(f.start("x", "slow", {"apu"}, {{"factor", "2"}}),
             "faults.x.targets[0]: no component named 'apu' (did you mean 'api'?)");
@@ -251,7 +252,8 @@ TEST(FaultLoadErrors, MessagesSayWhatIsWrongAndWhere) {
   const std::pair<const char*, const char*> cases[] = {
       {"  f: {kind: slwo, targets: [api], factor: 2}\n",
        "test.yaml:8:13: error: faults.f.kind: unknown fault kind 'slwo' (did you mean 'slow'?); "
-       "known kinds: crash, disk_full, slow, error_rate, cpu_stress or clock_skew"},
+       "known kinds: partition, network, crash, disk_full, slow, error_rate, cpu_stress or "
+       "clock_skew"},
       {"  f: {kind: slow, targets: [api], factr: 2}\n",
        "test.yaml:8:35: error: faults.f (slow): unknown key 'factr' (did you mean 'factor'?); "
        "valid keys: kind, targets, at, after, duration, end, ramp_in, ramp_out, ramp_steps, "
