@@ -16,28 +16,20 @@
 #include <string>
 #include <thread>
 
+#include "support/run_command.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
 
 int run(const std::string& args, std::string* out = nullptr) {
-  const std::string cmd = std::string(DSIM_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return -1;
-  std::array<char, 4096> buf{};
-  size_t n;
-  std::string text;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) text.append(buf.data(), n);
-  const int status = pclose(p);
-  if (out) *out = text;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  dsim::test::CommandResult r = dsim::test::run_dsim(args);
+  if (out) *out = std::move(r.out);
+  return r.exit_code;
 }
 
 std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  return dsim::test::read_file(p);
 }
 
 fs::path temp_dir(const std::string& name) {
