@@ -217,7 +217,10 @@ std::string render_expectations(const std::vector<ExpectationResult>& results) {
        "class=\"text\">where</th></tr></thead>\n<tbody>\n";
   for (const ExpectationResult& r : results) {
     std::string where = r.where.file;
-    if (r.where.line) where += ":" + std::to_string(r.where.line);
+    if (r.where.line) {  // appended: GCC 12 warns falsely on ":" + std::string (bug 105329)
+      where += ':';
+      where += std::to_string(r.where.line);
+    }
     o += std::string("<tr><td class=\"text verdict ") + (r.passed ? "pass\">PASS" : "fail\">FAIL") +
          "</td><td class=\"text\"><code>" + esc(r.text) + "</code></td><td>" + esc(r.measured) +
          "</td><td class=\"text wrap\">" + esc(r.detail) + "</td><td class=\"text\">" + esc(where) +
