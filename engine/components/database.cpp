@@ -569,28 +569,44 @@ bool Database::fail_primary(Simulation& sim, uint32_t shard) {
   // Take every query off the node first and answer afterwards: answers may bring new calls,
   // which must find the node down, not half torn down. (Every lock of the shard is held or
   // awaited by a write on this node, so the shard's locks are all free afterwards.)
+  std::vector<CallHandle> lost = take_off_queries(sim, node);
+  refresh_capacity(sim, node);
+  sim.schedule(sim.now() + p_.failover_time, *this, kPromote,
+               pack_handle(shard, sh.failover_serial));
+  for (CallHandle h : lost) respond(sim, h, Reason::unavailable);
+  return true;
+}
+
+// Takes every query on `node` (on every node: kNone) off the database - out of its wait list,
+// its lock and connection given back - and returns their calls, to be answered once the state
+// is whole again.
+std::vector<CallHandle> Database::take_off_queries(Simulation& sim, uint32_t node) {
   std::vector<CallHandle> lost;
   for (uint32_t slot = 0; slot < queries_.size(); ++slot) {
     Query& q = queries_[slot];
-    if (q.state == State::free || q.node != node) continue;
+    if (q.state == State::free || (node != kNone && q.node != node)) continue;
     if (q.state == State::waiting_connection) {
-      remove(nodes_[node].waiting, slot);
+      remove(nodes_[q.node].waiting, slot);
       --waiting_;
     } else if (q.state == State::waiting_lock) {
       remove(keys_[q.key_state].lock_waiters, slot);
       --lock_waiting_;
     }
     if (q.holds_lock) keys_[q.key_state].holder = kNone;
-    if (q.holds_connection) set_busy(sim, node, -1);
+    if (q.holds_connection) set_busy(sim, q.node, -1);
     lost.push_back(q.call);
-    free_query(slot);
+    free_query(slot);  // its pending timers no longer match
   }
   set_queue_level(sim);
-  refresh_capacity(sim, node);
-  sim.schedule(sim.now() + p_.failover_time, *this, kPromote,
-               pack_handle(shard, sh.failover_serial));
-  for (CallHandle h : lost) respond(sim, h, Reason::unavailable);
-  return true;
+  return lost;
+}
+
+// A crashed database process loses the queries it was running and those waiting: their callers
+// get `unavailable` (new calls are refused at the door while it is down). What was committed
+// stays - the disk and the replicas keep it.
+void Database::on_faults_changed(Simulation& sim, const FaultEffects& before) {
+  if (!faults().crashed || before.crashed) return;
+  for (CallHandle h : take_off_queries(sim, kNone)) respond(sim, h, Reason::unavailable);
 }
 
 // The first replica that is up becomes the primary (its running reads carry on); without one, the

@@ -89,6 +89,7 @@ class Database final : public Component {
   void start(Simulation& sim) override;
   void accept(Simulation& sim, CallHandle h) override;
   void on_event(Simulation& sim, const Event& e) override;
+  void on_faults_changed(Simulation& sim, const FaultEffects& before) override;
   void on_params_changed(Simulation& sim, const std::string& param) override;
   void extra_figures(const Simulation& sim,
                      std::vector<std::pair<std::string, double>>& out) const override;
@@ -194,6 +195,7 @@ class Database final : public Component {
   void finish(Simulation& sim, uint32_t slot, Reason reason);
   void respond(Simulation& sim, CallHandle h, Reason reason);
   void promote(Simulation& sim, uint32_t shard);
+  std::vector<CallHandle> take_off_queries(Simulation& sim, uint32_t node);
 
   void free_query(uint32_t slot);
   void set_busy(Simulation& sim, uint32_t node, int64_t delta);

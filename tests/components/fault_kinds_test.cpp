@@ -65,6 +65,52 @@ faults:
   EXPECT_GT(metrics_of(sim, "api").served(), 0u);
 }
 
+// A crashed database loses the queries it was running and those waiting for a connection: each
+// fails with `unavailable` at the crash; new queries are refused until the restart; afterwards
+// it serves again with its whole pool.
+TEST(FaultCrash, ADatabaseFailsTheQueriesItHeldAndServesAgainAfterTheRestart) {
+  const std::string yaml = R"(
+duration: 30s
+components:
+  users: {kind: source, arrivals: {constant: 4/s}, target: db}
+  db:
+    kind: database
+    connections: 2
+    acquire_timeout: 1h
+    queries: [{name: q, kind: read, time: 1s}]
+faults:
+  boom: {kind: crash, targets: [db], at: 10100ms, restart_after: 5s}
+)";
+  RequestLog log;
+  Simulation sim(load_text(yaml));
+  sim.add_observer(&log);
+  sim.run_until(Time::ms(10'100) - Time::ns(1));
+  const int64_t held = metrics_of(sim, "db").in_system().level();
+  EXPECT_GT(held, 2);  // two running, the rest waiting (4/s against 2/s)
+  sim.run_until(Time::ms(10'100));
+  EXPECT_FALSE(find_component(sim, "db").healthy(sim.now()));
+  EXPECT_EQ(metrics_of(sim, "db").in_system().level(), 0);
+  EXPECT_EQ(metrics_of(sim, "db").busy().level(), 0);
+  size_t at_crash = 0;
+  for (const Finished& f : log.entries) {
+    if (f.reason == Reason::unavailable && f.finished == Time::ms(10'100)) ++at_crash;
+  }
+  EXPECT_EQ(at_crash, static_cast<size_t>(held));
+  const uint64_t served_before = metrics_of(sim, "db").served();
+  sim.run();
+  EXPECT_TRUE(Balanced(sim));
+  size_t refused = 0;
+  for (const Finished& f : log.entries) {
+    if (f.reason == Reason::unavailable && f.created > Time::ms(10'100)) {
+      ++refused;
+      EXPECT_EQ(f.finished, f.created);
+    }
+  }
+  EXPECT_EQ(refused, 20u);  // 10.25s ... 15.0s
+  // After the restart at 15.1s both connections serve again: one query a second each.
+  EXPECT_GE(metrics_of(sim, "db").served() - served_before, 28u);
+}
+
 // A handler's own calls are abandoned when its service crashes; the dependency carries on. The
 // 10 requests in flight at 5s (1 s each at 10/s) fail at the crash, the 10 of 5.1s ... 6.0s are
 // refused (the restart at 6s comes after that instant's arrival); both are `unavailable`, which
