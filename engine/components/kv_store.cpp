@@ -235,6 +235,22 @@ void KvStore::set_available(Simulation& sim, bool up) {
   }
 }
 
+// A crash takes the store down at once: every command queued or running is answered
+// `unavailable` and never takes effect, and the data - held in memory only, as a Redis without
+// persistence - is gone, shared rate-limiter state included. It comes back empty.
+void KvStore::on_faults_changed(Simulation& sim, const FaultEffects& before) {
+  if (faults().crashed == before.crashed) return;
+  if (!faults().crashed) {
+    set_available(sim, true);
+    return;
+  }
+  data_.clear();
+  expiries_.clear();  // a pending expiry event now finds nothing to purge
+  for (SharedLimiter& l : limiters_) l.limiter = make_rate_limiter(l.config);
+  update_memory(sim);
+  set_available(sim, false);
+}
+
 // --- Commands ----------------------------------------------------------------------------------
 
 Reply KvStore::execute(Simulation& sim, CallHandle h, uint32_t thread) {

@@ -73,6 +73,7 @@ class KvStore final : public Component {
   void start(Simulation& sim) override;
   void accept(Simulation& sim, CallHandle h) override;
   void on_event(Simulation& sim, const Event& e) override;
+  void on_faults_changed(Simulation& sim, const FaultEffects& before) override;
 
   // --- The API other components use ----------------------------------------------------------
   // A rate limiter whose state lives in this store. Callers attaching the same prefix, algorithm

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "components/component_support.hpp"
+#include "components/kv_store.hpp"
 #include "components/queue.hpp"
 #include "faults/fault_controller.hpp"
 
@@ -109,6 +110,43 @@ faults:
   EXPECT_EQ(refused, 20u);  // 10.25s ... 15.0s
   // After the restart at 15.1s both connections serve again: one query a second each.
   EXPECT_GE(metrics_of(sim, "db").served() - served_before, 28u);
+}
+
+// A kv_store keeps its data in memory only: a crash answers the commands it holds with
+// `unavailable` and loses every key; after the restart the counter starts again from nothing.
+// INCR on key 0 at 10/s, 50 ms each on the one thread: the command running at the crash (5.025 s;
+// it started at 5.0 s) never takes effect.
+TEST(FaultCrash, AKvStoreLosesItsDataAndTheCommandsItHeld) {
+  const std::string yaml = R"(
+duration: 10s
+components:
+  users: {kind: source, arrivals: {constant: 10/s}, target: api}
+  api: {kind: service, workers: 10, handler: [{call: store, op: incr}]}
+  store: {kind: kv_store, incr: 50ms}
+faults:
+  boom: {kind: crash, targets: [store], at: 5025ms, restart_after: 1s}
+)";
+  RequestLog log;
+  Simulation sim(load_text(yaml));
+  sim.add_observer(&log);
+  auto& store = dynamic_cast<KvStore&>(*sim.components()[find_component(sim, "store").index()]);
+  sim.run_until(Time::ms(5025) - Time::ns(1));
+  EXPECT_EQ(store.value(0), 49);  // 0.1 s ... 4.9 s done; the one of 5.0 s is running
+  sim.run_until(Time::ms(5025));
+  bool live = true;
+  EXPECT_EQ(store.value(0, &live), 0);
+  EXPECT_FALSE(live);
+  EXPECT_EQ(store.entries(), 0u);
+  size_t at_crash = 0;
+  for (const Finished& f : log.entries) {
+    if (f.reason == Reason::unavailable && f.finished == Time::ms(5025)) ++at_crash;
+  }
+  EXPECT_EQ(at_crash, 1u);
+  sim.run();
+  EXPECT_TRUE(Balanced(sim));
+  // Back at 6.025 s: the increments of 6.1 s ... 9.9 s count from zero again (9.9 s finishes
+  // at 9.95 s).
+  EXPECT_EQ(store.value(0), 39);
 }
 
 // A handler's own calls are abandoned when its service crashes; the dependency carries on. The
