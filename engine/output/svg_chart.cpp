@@ -286,7 +286,11 @@ std::string render_svg(const LineChart& c, int width, int plot_height) {
         continue;
       }
       const bool lone = !pen_down && (k + 1 >= dx.size() || !std::isfinite(dy[k + 1]));
-      d += (pen_down ? "L" : "M") + svg_number(px(dx[k])) + "," + svg_number(py(dy[k]));
+      // Appended piece by piece: GCC 12 warns falsely on "x" + std::string&& (bug 105329).
+      d += pen_down ? 'L' : 'M';
+      d += svg_number(px(dx[k]));
+      d += ',';
+      d += svg_number(py(dy[k]));
       if (lone) d += "h0";  // a point between gaps: drawn as a dot by the round caps
       pen_down = true;
     }

@@ -151,9 +151,21 @@ TEST(HtmlReport, ShadesAndLabelsEveryFaultWindowOnEveryTimeChart) {
 }
 
 TEST(HtmlReport, ListsExpectationResultsWithTheirVerdicts) {
-  ExpectationResult pass{
-      "p99(latency, workload: default) < 5s", {"test.yaml", 40, 5}, "1.2s", true, ""};
-  ExpectationResult fail{"lost == 0", {"test.yaml", 41, 5}, "17", false, "17 requests lost <x>"};
+  // Field by field: GCC 12 warns falsely (-Wmaybe-uninitialized) on the nested aggregate form.
+  ExpectationResult pass;
+  pass.text = "p99(latency, workload: default) < 5s";
+  pass.where.file = "test.yaml";
+  pass.where.line = 40;
+  pass.where.column = 5;
+  pass.measured = "1.2s";
+  pass.passed = true;
+  ExpectationResult fail;
+  fail.text = "lost == 0";
+  fail.where.file = "test.yaml";
+  fail.where.line = 41;
+  fail.where.column = 5;
+  fail.measured = "17";
+  fail.detail = "17 requests lost <x>";
   const Rendered r = render({}, {pass, fail});
   EXPECT_NE(r.html.find(">PASS</td><td class=\"text\"><code>p99(latency, workload: default) "
                         "&lt; 5s</code></td><td>1.2s</td>"),
