@@ -959,92 +959,73 @@ std::string syntax_message(const std::string& msg, std::string_view text, int li
   return out;
 }
 
-void read_component(Loader& l, const YAML::Node& key, const YAML::Node& body, Scenario& s) {
-  const std::string name = key.Scalar();
+// A named entry whose `kind:` picks its typed parameters (a component, a fault): checks the kind
+// against the registry's (suggesting a near one), then reads the parameters, rejects unknown
+// keys and runs the kind's own cross-field checks. `section` is "components" or "faults",
+// `what` "component" or "fault"; `find` returns the registry row for a kind name, or null.
+// Returns the row (null after reporting what is wrong) and sets `kind`, `where` (of the key) and
+// `params`.
+template <typename Row, typename Params>
+const Row* read_kinded_entry(Loader& l, const YAML::Node& key, const YAML::Node& body,
+                             const std::string& section, const std::string& what,
+                             const std::vector<std::string>& kinds,
+                             const Row* (*find)(std::string_view), std::string& kind,
+                             Location& where, std::unique_ptr<Params>& params) {
   l.set_origin(key);
-  const Location at = l.where(key);
-  const std::string context = "components." + name;
+  where = l.where(key);
+  const std::string context = section + "." + key.Scalar();
   if (!body.IsMap()) {
     l.error(body, context + ": expected a map with at least 'kind', got " + got(body));
-    return;
+    return nullptr;
   }
   const YAML::Node kind_node = Loader::get(body, "kind");
-  const std::vector<std::string> kinds = kind_names();
   if (!kind_node.IsDefined()) {
     l.error(key, context + ": missing required key 'kind' (one of " + join_choices(kinds) + ")");
-    return;
+    return nullptr;
   }
-  std::string kind;
   l.set_origin(kind_node);
-  if (!l.scalar(kind_node, context + ".kind", "a component kind (" + join_choices(kinds) + ")",
+  if (!l.scalar(kind_node, context + ".kind", "a " + what + " kind (" + join_choices(kinds) + ")",
                 kind)) {
-    return;
+    return nullptr;
   }
-  const ComponentKind* k = find_component_kind(kind);
-  if (!k) {
-    l.error(kind_node, context + ".kind: unknown component kind " + quote_text(kind) +
+  const Row* row = find(kind);
+  if (!row) {
+    l.error(kind_node, context + ".kind: unknown " + what + " kind " + quote_text(kind) +
                            did_you_mean(kind, kinds) + "; known kinds: " + join_choices(kinds));
-    return;
+    return nullptr;
   }
-  ComponentSpec spec;
-  spec.name = name;
-  spec.kind = kind;
-  spec.where = at;
-  spec.params = k->make_params();
+  params = row->make_params();
   YamlParamReader reader(l, body, context, nullptr, false);
-  spec.params->describe(reader);
+  params->describe(reader);
   std::vector<std::string> allowed = reader.known();
   allowed.insert(allowed.begin(), "kind");
   l.reset_origin();
   l.check_map(body, context + " (" + kind + ")", allowed);
-  if (const std::string problem = spec.params->check(map_keys(body)); !problem.empty()) {
+  if (const std::string problem = params->check(map_keys(body)); !problem.empty()) {
     l.error(key, context + ": " + problem);
   }
+  return row;
+}
+
+void read_component(Loader& l, const YAML::Node& key, const YAML::Node& body, Scenario& s) {
+  ComponentSpec spec;
+  if (!read_kinded_entry(l, key, body, "components", "component", kind_names(), find_component_kind,
+                         spec.kind, spec.where, spec.params)) {
+    return;
+  }
+  spec.name = key.Scalar();
   s.components.push_back(std::move(spec));
 }
 
 // One entry of `faults:`, read like a component: its kind's typed parameters (the common keys
 // and the kind's own). Targets and `after:` are checked once every component and fault is known.
 void read_fault(Loader& l, const YAML::Node& key, const YAML::Node& body, Scenario& s) {
-  const std::string name = key.Scalar();
-  l.set_origin(key);
-  const Location at = l.where(key);
-  const std::string context = "faults." + name;
-  const std::vector<std::string> kinds = fault_kind_names();
-  if (!body.IsMap()) {
-    l.error(body, context + ": expected a map with at least 'kind', got " + got(body));
-    return;
-  }
-  const YAML::Node kind_node = Loader::get(body, "kind");
-  if (!kind_node.IsDefined()) {
-    l.error(key, context + ": missing required key 'kind' (one of " + join_choices(kinds) + ")");
-    return;
-  }
-  std::string kind;
-  l.set_origin(kind_node);
-  if (!l.scalar(kind_node, context + ".kind", "a fault kind (" + join_choices(kinds) + ")", kind)) {
-    return;
-  }
-  const FaultKind* k = find_fault_kind(kind);
-  if (!k) {
-    l.error(kind_node, context + ".kind: unknown fault kind " + quote_text(kind) +
-                           did_you_mean(kind, kinds) + "; known kinds: " + join_choices(kinds));
-    return;
-  }
   FaultSpec spec;
-  spec.name = name;
-  spec.kind = kind;
-  spec.where = at;
-  spec.params = k->make_params();
-  YamlParamReader reader(l, body, context, nullptr, false);
-  spec.params->describe(reader);
-  std::vector<std::string> allowed = reader.known();
-  allowed.insert(allowed.begin(), "kind");
-  l.reset_origin();
-  l.check_map(body, context + " (" + kind + ")", allowed);
-  if (const std::string problem = spec.params->check(map_keys(body)); !problem.empty()) {
-    l.error(key, context + ": " + problem);
+  if (!read_kinded_entry(l, key, body, "faults", "fault", fault_kind_names(), find_fault_kind,
+                         spec.kind, spec.where, spec.params)) {
+    return;
   }
+  spec.name = key.Scalar();
   s.faults.push_back(std::move(spec));
 }
 
