@@ -417,6 +417,39 @@ bool Database::disk_refuses(const Query& q, Time now) const {
   return p_.disk.present && p_.disk.write_size > p_.disk.capacity - shards_[q.shard].disk_used;
 }
 
+int64_t Database::disk_held(uint32_t shard, Time now) const {
+  const int64_t used = shards_[shard].disk_used;
+  const int64_t taken = faults().disk_taken(now);
+  return taken >= p_.disk.capacity - used ? std::max(used, p_.disk.capacity) : used + taken;
+}
+
+// The gauge is what a `df` on each primary would show: the own writes, plus what a gradual
+// disk_full fault has taken so far (its filler's file), at most the capacity.
+void Database::show_disk_used(Simulation& sim) {
+  int64_t held = disk_total_;
+  if (faults().disk_fill_per_second > 0) [[unlikely]] {
+    held = 0;
+    for (uint32_t s = 0; s < shards_.size(); ++s) held += disk_held(s, sim.now());
+  }
+  metrics().gauge(Gauge::disk_used_bytes).set(sim.now(), held);
+}
+
+// The next window boundary (windows are whole multiples of `window` from the start; the last ends
+// at the end of the run), as an ordinary event: it comes before the window's close at that
+// instant, so each window's gauge reading is the fill at its end. The chain stops when the fault
+// ends (a new serial) or when every shard's disk is full (nothing changes until the fault ends).
+void Database::schedule_disk_fill_tick(Simulation& sim) {
+  if (faults().disk_fill_per_second <= 0 || sim.now() >= sim.end_time()) return;
+  bool room = false;
+  for (uint32_t s = 0; s < shards_.size() && !room; ++s) {
+    room = disk_held(s, sim.now()) < p_.disk.capacity;
+  }
+  if (!room) return;
+  const int64_t w = sim.window().count_ns();
+  const Time next = std::min(Time::ns((sim.now().count_ns() / w + 1) * w), sim.end_time());
+  sim.schedule(next, *this, kDiskFillTick, disk_fill_serial_);
+}
+
 // The query has its connection (and its lock): it runs now. A write takes its bytes at this
 // point, so the disk never holds more than its capacity; a read on a replica checks whether the
 // replica has caught up with the key's latest committed write.
@@ -432,7 +465,7 @@ void Database::execute(Simulation& sim, uint32_t slot) {
     if (p_.disk.present) {
       sh.disk_used += p_.disk.write_size;
       disk_total_ += p_.disk.write_size;
-      metrics().gauge(Gauge::disk_used_bytes).set(sim.now(), disk_total_);
+      show_disk_used(sim);
     }
   } else if (q.node != node_index(q.shard, sh.primary)) {
     const uint32_t ks = key_index_.find(q.key);
@@ -525,6 +558,11 @@ void Database::on_event(Simulation& sim, const Event& e) {
         promote(sim, payload_handle(e.payload));
       }
       return;
+    case kDiskFillTick:
+      if (e.payload != disk_fill_serial_) return;  // the fill it belonged to has changed
+      show_disk_used(sim);
+      schedule_disk_fill_tick(sim);
+      return;
     default:
       break;
   }
@@ -604,7 +642,17 @@ std::vector<CallHandle> Database::take_off_queries(Simulation& sim, uint32_t nod
 // A crashed database process loses the queries it was running and those waiting: their callers
 // get `unavailable` (new calls are refused at the door while it is down). What was committed
 // stays - the disk and the replicas keep it.
+//
+// A gradual disk_full fault's bytes show in the disk_used_bytes gauge while it lasts; when it ends
+// they are gone (a fault injector's filler removes its file), and the gauge falls back to the
+// own writes.
 void Database::on_faults_changed(Simulation& sim, const FaultEffects& before) {
+  if (p_.disk.present && (faults().disk_fill_per_second != before.disk_fill_per_second ||
+                          faults().disk_fill_since != before.disk_fill_since)) {
+    ++disk_fill_serial_;
+    show_disk_used(sim);
+    schedule_disk_fill_tick(sim);
+  }
   if (!faults().crashed || before.crashed) return;
   for (CallHandle h : take_off_queries(sim, kNone)) respond(sim, h, Reason::unavailable);
 }
@@ -729,7 +777,7 @@ void Database::extra_figures(const Simulation& sim,
       out.emplace_back(prefix + "replicas.utilization", replica_utilization(sim.now(), s));
     }
     if (shards_.size() > 1 && p_.disk.present) {
-      out.emplace_back(prefix + "disk_used_bytes", static_cast<double>(shards_[s].disk_used));
+      out.emplace_back(prefix + "disk_used_bytes", static_cast<double>(disk_held(s, sim.now())));
     }
   }
 }

@@ -109,6 +109,8 @@ class Database final : public Component {
   bool primary_up(uint32_t shard) const { return !shards_[shard].failing_over; }
   // Node of the shard's primary: 0 at first, a promoted replica's index after a failover.
   uint32_t primary_node(uint32_t shard) const { return shards_[shard].primary; }
+  // Bytes the database's own writes have taken on the shard's disk (a gradual disk_full fault's
+  // bytes are not included; the disk_used_bytes gauge shows both).
   int64_t disk_used(uint32_t shard) const { return shards_[shard].disk_used; }
   int64_t busy_connections(uint32_t shard) const { return shards_[shard].all.busy; }
   // Mean busy connections over mean available connections, over the measured period up to `now`:
@@ -121,7 +123,14 @@ class Database final : public Component {
 
  private:
   static constexpr uint32_t kNone = UINT32_MAX;
-  enum EventKind : uint32_t { kDone, kAcquireTimeout, kLockTimeout, kFailPrimary, kPromote };
+  enum EventKind : uint32_t {
+    kDone,
+    kAcquireTimeout,
+    kLockTimeout,
+    kFailPrimary,
+    kPromote,
+    kDiskFillTick
+  };
   enum class State : uint8_t { free, waiting_connection, waiting_lock, running };
 
   // A FIFO threaded through the query slots (prev/next), so that a query that gives up leaves it
@@ -190,6 +199,13 @@ class Database final : public Component {
   void drain(Simulation& sim, uint32_t node);
   void release_lock(Simulation& sim, uint32_t key_state);
   bool disk_refuses(const Query& q, Time now) const;
+  // What the shard's disk holds at `now`: the own writes and a gradual fill's bytes, at most the
+  // capacity.
+  int64_t disk_held(uint32_t shard, Time now) const;
+  // Sets the disk_used_bytes gauge to what every shard's disk holds now.
+  void show_disk_used(Simulation& sim);
+  // While a gradual fill runs, the gauge is brought up to date at every window boundary.
+  void schedule_disk_fill_tick(Simulation& sim);
   void execute(Simulation& sim, uint32_t slot);
   void commit(Simulation& sim, const Query& q);
   void finish(Simulation& sim, uint32_t slot, Reason reason);
@@ -217,6 +233,7 @@ class Database final : public Component {
   Rng time_rng_, read_rng_, lag_rng_;
   int64_t busy_ = 0, capacity_ = 0, waiting_ = 0, lock_waiting_ = 0, disk_total_ = 0;
   Time levels_since_;  // the metrics reset the per-shard levels last followed
+  uint32_t disk_fill_serial_ = 0;  // the current chain of fill ticks (older ones are ignored)
 };
 
 }  // namespace dsim

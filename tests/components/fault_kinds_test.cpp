@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "components/component_support.hpp"
+#include "components/database.hpp"
 #include "components/kv_store.hpp"
 #include "components/queue.hpp"
 #include "faults/fault_controller.hpp"
@@ -325,6 +326,75 @@ faults:
       EXPECT_EQ(f.reason, Reason::disk_full) << f.created.seconds();
     }
   }
+}
+
+// The disk_used_bytes gauge shows what the disk holds: the database's own writes (10 a second
+// of 1 KB, from 0.1s) and the fill's bytes (100 MB/s from 2s to 6.5s). Read at each window's end
+// it rises by the fill rate (plus 10 KB of writes) per window, and falls back to the own writes
+// once the fault has ended (the filler's file is removed).
+TEST(FaultDiskFull, TheDiskGaugeShowsTheFillAndFallsBackWhenItEnds) {
+  const std::string yaml = R"(
+duration: 10s
+components:
+  writers: {kind: source, arrivals: {constant: 10/s}, target: db}
+  db:
+    kind: database
+    queries: [{name: put, kind: write, time: 1ms}]
+    disk: {capacity: 10GB, write_size: 1KB}
+faults:
+  filling: {kind: disk_full, targets: [db], at: 2s, duration: 4500ms, fill_per_second: 100MB}
+)";
+  WindowLog windows;
+  auto sim = run_checked(yaml, {&windows});
+  const uint32_t db = find_component(*sim, "db").index();
+  ASSERT_EQ(windows.windows.size(), 10u);
+  int64_t previous = 0;
+  for (const WindowReport& w : windows.windows) {
+    const int64_t k = w.end.count_ns() / Time::s(1).count_ns();
+    const int64_t own = 10 * k * 1000;  // every write up to and including the one at k s
+    const int64_t fill = k >= 2 && k <= 6 ? (k - 2) * 100'000'000 : 0;
+    const int64_t shown = w.rows[db].gauges[static_cast<int>(Gauge::disk_used_bytes)];
+    EXPECT_EQ(shown, own + fill) << "window ending at " << k << "s";
+    if (k >= 3 && k <= 6) {
+      EXPECT_EQ(shown - previous, 100'000'000 + 10'000) << k;  // the fill rate, and 10 writes
+    }
+    previous = shown;
+  }
+  EXPECT_EQ(dynamic_cast<const Database&>(find_component(*sim, "db")).disk_used(0), 100 * 1000);
+}
+
+// With a 300 MB disk the fill leaves no room for a write from 5s on (300 MB taken by then): the
+// gauge stops at the capacity, writes are refused until the fault ends at 6.5s, and then the
+// gauge is the own writes again, growing from where they stopped.
+TEST(FaultDiskFull, TheDiskGaugeStopsAtTheCapacity) {
+  const std::string yaml = R"(
+duration: 8s
+components:
+  writers: {kind: source, arrivals: {constant: 10/s}, target: db}
+  db:
+    kind: database
+    queries: [{name: put, kind: write, time: 1ms}]
+    disk: {capacity: 300MB, write_size: 1KB}
+faults:
+  filling: {kind: disk_full, targets: [db], at: 2s, duration: 4500ms, fill_per_second: 100MB}
+)";
+  WindowLog windows;
+  RequestLog log;
+  auto sim = run_checked(yaml, {&windows, &log});
+  const uint32_t db = find_component(*sim, "db").index();
+  auto shown = [&](int k) {
+    return windows.windows.at(static_cast<size_t>(k - 1))
+        .rows[db]
+        .gauges[static_cast<int>(Gauge::disk_used_bytes)];
+  };
+  const size_t refused = log.count(Outcome::failed, Reason::disk_full);
+  // The writes of 5.0s ... 6.5s (the one at 6.5s comes before the fault's end at that instant).
+  EXPECT_EQ(refused, 16u);
+  EXPECT_EQ(shown(4), 40 * 1000 + 200'000'000);
+  EXPECT_EQ(shown(5), 300'000'000);
+  EXPECT_EQ(shown(6), 300'000'000);
+  EXPECT_EQ(shown(7), static_cast<int64_t>(70 - refused) * 1000);
+  EXPECT_EQ(shown(8), static_cast<int64_t>(80 - refused) * 1000);
 }
 
 TEST(FaultDiskFull, ADurableQueueRefusesPublishes) {
