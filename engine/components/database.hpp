@@ -232,7 +232,7 @@ class Database final : public Component {
   std::vector<Time> visible_at_;  // nodes_per_shard_ entries per key with versions
   Rng time_rng_, read_rng_, lag_rng_;
   int64_t busy_ = 0, capacity_ = 0, waiting_ = 0, lock_waiting_ = 0, disk_total_ = 0;
-  Time levels_since_;  // the metrics reset the per-shard levels last followed
+  Time levels_since_;              // the metrics reset the per-shard levels last followed
   uint32_t disk_fill_serial_ = 0;  // the current chain of fill ticks (older ones are ignored)
 };
 

@@ -42,7 +42,7 @@ Simulation::Simulation(const Scenario& scenario)
     components_.push_back(std::move(c));
   }
   network_.set_size(seed_, components_.size());
-  faults_ = std::make_unique<FaultController>(*this, scenario.faults);
+  faults_ = std::make_unique<FaultController>(*this, scenario.faults, scenario.groups);
 }
 
 Simulation::~Simulation() = default;

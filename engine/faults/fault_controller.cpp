@@ -32,8 +32,9 @@ Time boundary(Time from, Time length, int64_t k, int64_t n) {
 
 // --- Construction and the timeline ----------------------------------------------------------
 
-FaultController::FaultController(Simulation& sim, const std::vector<FaultSpec>& timeline)
-    : sim_(sim), timeline_(timeline), timeline_started_(timeline.size(), 0) {
+FaultController::FaultController(Simulation& sim, const std::vector<FaultSpec>& timeline,
+                                 const std::vector<ComponentGroup>& groups)
+    : sim_(sim), timeline_(timeline), groups_(groups), timeline_started_(timeline.size(), 0) {
   for (const auto& c : sim_.components()) {
     c->faults().rng = sim_.make_rng(*c, "faults");
   }
@@ -96,6 +97,7 @@ std::string FaultController::refuse_unless_live() const {
 ComponentDirectory FaultController::directory() const {
   ComponentDirectory d;
   for (const auto& c : sim_.components()) d.add(c->name(), c->kind(), &c->params());
+  for (const ComponentGroup& g : groups_) d.add_group(g);
   return d;
 }
 
@@ -126,7 +128,7 @@ std::string FaultController::start(const std::string& name, const std::string& k
   }
   if (!targets.empty()) given.emplace_back("targets");
   for (const auto& [key, value] : params) {
-    if (key == "targets") return "give the targets as the list of component names";
+    if (key == "targets") return "give the targets as the list of component (or group) names";
     std::string error = apply_param_text(*spec.params, name, key, value, /*live_only=*/false);
     if (!error.empty()) return error;
     given.push_back(key);

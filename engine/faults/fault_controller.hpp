@@ -36,7 +36,9 @@ struct ActiveFault {
 
 class FaultController {
  public:
-  FaultController(Simulation& sim, const std::vector<FaultSpec>& timeline);
+  // `groups`: the scenario's named groups, which targets may name (from the timeline or live).
+  FaultController(Simulation& sim, const std::vector<FaultSpec>& timeline,
+                  const std::vector<ComponentGroup>& groups = {});
 
   // --- The live API: each returns "" on success or what is wrong, in the loader's words ---
   // Starts a fault now (a spec's at/after belong to the timeline and are not looked at here).
@@ -76,6 +78,7 @@ class FaultController {
 
   Simulation& sim_;
   std::vector<FaultSpec> timeline_;
+  std::vector<ComponentGroup> groups_;
   std::vector<int> timeline_started_;  // per timeline fault: started already (once only)
   std::vector<ActiveFault> faults_;
 };

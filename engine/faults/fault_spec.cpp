@@ -16,6 +16,7 @@ void FaultTarget::describe(ParamVisitor& v) {
   v.target({"backends_of", "component",
             "The backends of this load balancer (a fraction of a replicated service)."},
            backends_of);
+  v.target({"group", "group", "The members of this group of the scenario's `groups:`."}, group);
   v.number({"fraction", "fraction",
             "With kind or backends_of: the first ceil(fraction x n) of them, in file (or backend "
             "list) order."},
@@ -23,10 +24,14 @@ void FaultTarget::describe(ParamVisitor& v) {
 }
 
 std::string FaultTarget::check() {
-  const int forms = has("component") + has("kind") + has("backends_of");
-  if (forms != 1) return "give exactly one of component, kind or backends_of";
+  const int forms = has("component") + has("kind") + has("backends_of") + has("group");
+  if (forms != 1) return "give exactly one of component, kind, backends_of or group";
   if (has("fraction") && has("component")) {
     return "fraction applies to kind or backends_of, not to a single component";
+  }
+  if (has("fraction") && has("group")) {
+    return "fraction applies to kind or backends_of, not to a group (give it to the group's "
+           "members)";
   }
   if (has("fraction") && !(fraction > 0)) return "fraction must be above zero";
   return {};
@@ -44,8 +49,8 @@ std::string FaultAfter::check() {
 
 void FaultParams::describe(ParamVisitor& v) {
   v.list({"targets", "targets",
-          "The components the fault acts on: names, {kind: service}, or {backends_of: lb, "
-          "fraction: 0.5}."},
+          "The components the fault acts on: names, {kind: service}, {backends_of: lb, "
+          "fraction: 0.5}, or {group: storage} (a group of the scenario's groups:)."},
          targets);
   v.duration({"at", "duration", "When the fault starts (from the beginning of the run)."}, at);
   v.group({"after", "block",
@@ -117,6 +122,13 @@ uint32_t ComponentDirectory::find(const std::string& name) const {
   return UINT32_MAX;
 }
 
+const ComponentGroup* ComponentDirectory::find_group(const std::string& name) const {
+  for (const ComponentGroup* g : groups_) {
+    if (g->name == name) return g;
+  }
+  return nullptr;
+}
+
 std::string ComponentDirectory::unknown(const std::string& name) const {
   std::vector<std::string> names;
   for (const Entry& e : entries_) names.push_back(e.name);
@@ -157,15 +169,66 @@ std::string resolve_fault_targets(const FaultSpec& spec, const ComponentDirector
   return {};
 }
 
-std::string resolve_target_list(ParamList<FaultTarget>& list, const ComponentDirectory& components,
-                                const std::string& what_list, std::vector<uint32_t>& out,
-                                Location& where) {
-  out.clear();
+namespace {
+
+// A name in targets that is neither a component nor a group.
+std::string unknown_target(const ComponentDirectory& components, const std::string& name) {
+  if (components.groups().empty()) return components.unknown(name);
+  std::vector<std::string> names;
+  for (const auto& e : components.entries()) names.push_back(e.name);
+  for (const ComponentGroup* g : components.groups()) names.push_back(g->name);
+  return "no component or group named " + quote_text(name) + did_you_mean(name, names);
+}
+
+std::string unknown_group(const ComponentDirectory& components, const std::string& name) {
+  std::vector<std::string> names;
+  for (const ComponentGroup* g : components.groups()) names.push_back(g->name);
+  return "no group named " + quote_text(name) +
+         (names.empty() ? std::string(" (the scenario has no groups: section)")
+                        : did_you_mean(name, names) + "; the groups are " + join_choices(names));
+}
+
+// Appends the components of `list` to `out` (unsorted, with repeats). `in_group` is the group
+// whose members `list` is (whose entries may not be groups), or null.
+std::string resolve_entries(ParamList<FaultTarget>& list, const ComponentDirectory& components,
+                            const std::string& what_list, std::vector<uint32_t>& out,
+                            Location& where, const ComponentGroup* in_group) {
   const auto& entries = components.entries();
   size_t i = 0;
   for (FaultTarget& t : list) {
     const std::string what = what_list + "[" + std::to_string(i++) + "]";
-    if (t.has("component")) {
+    // A group: by `group:`, or by a name that is no component's (no group shares a component's
+    // name, so a name means one thing).
+    const ComponentGroup* group = nullptr;
+    if (t.has("group")) {
+      where = t.group.where;
+      if (in_group && t.group.name != in_group->name) {
+        return what + ": a group's members are components, not groups (groups do not nest)";
+      }
+      group = components.find_group(t.group.name);
+      if (!group) return what + ".group: " + unknown_group(components, t.group.name);
+    } else if (t.has("component") && components.find(t.component.name) == UINT32_MAX) {
+      where = t.component.where;
+      group = components.find_group(t.component.name);
+      if (!group) {
+        return what + ": " +
+               (in_group ? components.unknown(t.component.name)
+                         : unknown_target(components, t.component.name));
+      }
+      if (in_group && group != in_group) {
+        return what + ": " + quote_text(group->name) +
+               " is a group; a group's members are components, not groups (groups do not nest)";
+      }
+    }
+    if (group) {
+      if (group == in_group) return what + ": a group cannot contain itself";
+      ParamList<FaultTarget> members = group->members;  // (resolving stores indices in them)
+      if (std::string e =
+              resolve_entries(members, components, "groups." + group->name, out, where, group);
+          !e.empty()) {
+        return e;
+      }
+    } else if (t.has("component")) {
       where = t.component.where;
       if (std::string e = components.resolve(t.component, what); !e.empty()) return e;
       out.push_back(t.component.index);
@@ -204,9 +267,36 @@ std::string resolve_target_list(ParamList<FaultTarget>& list, const ComponentDir
       out.insert(out.end(), backends.begin(), backends.end());
     }
   }
+  return {};
+}
+
+}  // namespace
+
+std::string resolve_target_list(ParamList<FaultTarget>& list, const ComponentDirectory& components,
+                                const std::string& what_list, std::vector<uint32_t>& out,
+                                Location& where) {
+  out.clear();
+  if (std::string e = resolve_entries(list, components, what_list, out, where, nullptr);
+      !e.empty()) {
+    return e;
+  }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return {};
+}
+
+std::string check_group(const ComponentGroup& group, const ComponentDirectory& components,
+                        Location& where) {
+  where = group.where;
+  const std::string what = "groups." + group.name;
+  if (group.members.empty()) {
+    return what +
+           ": a group needs at least one member (a component name, {kind: ...} or "
+           "{backends_of: ...})";
+  }
+  ParamList<FaultTarget> members = group.members;
+  std::vector<uint32_t> out;
+  return resolve_entries(members, components, what, out, where, &group);
 }
 
 }  // namespace dsim

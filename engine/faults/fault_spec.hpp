@@ -30,14 +30,16 @@ class Simulation;
 struct ActiveFault;
 class ComponentDirectory;
 
-// One entry of `targets:` - a component by name (the short form), every component of a kind, or
-// the backends of a load balancer; with `kind` or `backends_of`, `fraction` picks the first
-// ceil(fraction x n) of them in file (or backend list) order.
+// One entry of `targets:` - a component by name (the short form), every component of a kind, the
+// backends of a load balancer, or a group of the scenario's `groups:` (the short form's name may
+// also be a group's); with `kind` or `backends_of`, `fraction` picks the first ceil(fraction x n)
+// of them in file (or backend list) order.
 struct FaultTarget : ParamGroup {
   static constexpr const char* kElementName = "fault target";
   TargetRef component;
   std::string kind;
   TargetRef backends_of;
+  TargetRef group;
   double fraction = 1;
   const char* scalar_key() const override { return "component"; }
   void describe(ParamVisitor& v) override;
@@ -123,8 +125,18 @@ struct FaultSpec {
   FaultSpec& operator=(FaultSpec&&) = default;
 };
 
-// The components a fault may name, for resolving targets at load time (from the scenario) and
-// live (from the simulation) with the same messages.
+// A named set of components (an entry of the scenario's `groups:`), so that faults can say
+// `targets: [storage]` or `{group: storage}`. Its members are fault targets themselves - names,
+// `{kind: ...}`, `{backends_of: ...}` - but not groups: groups do not nest, so no group can
+// contain itself.
+struct ComponentGroup {
+  std::string name;
+  Location where;  // of the group's key in the file
+  ParamList<FaultTarget> members;
+};
+
+// The components (and groups) a fault may name, for resolving targets at load time (from the
+// scenario) and live (from the simulation) with the same messages.
 class ComponentDirectory {
  public:
   struct Entry {
@@ -135,9 +147,14 @@ class ComponentDirectory {
   void add(std::string name, std::string kind, const ComponentParams* params) {
     entries_.push_back({std::move(name), std::move(kind), params});
   }
+  // The group must outlive the directory.
+  void add_group(const ComponentGroup& group) { groups_.push_back(&group); }
   const std::vector<Entry>& entries() const { return entries_; }
+  const std::vector<const ComponentGroup*>& groups() const { return groups_; }
   // The index of `name`, or UINT32_MAX.
   uint32_t find(const std::string& name) const;
+  // The group named `name`, or nullptr.
+  const ComponentGroup* find_group(const std::string& name) const;
   // "no component named 'x' (did you mean 'y'?)".
   std::string unknown(const std::string& name) const;
   // Resolves one name to an index; returns a message prefixed by `what` when unknown.
@@ -145,6 +162,7 @@ class ComponentDirectory {
 
  private:
   std::vector<Entry> entries_;
+  std::vector<const ComponentGroup*> groups_;
 };
 
 // Resolves a fault's targets to component indices (sorted, without repeats) and checks that the
@@ -154,9 +172,13 @@ std::string resolve_fault_targets(const FaultSpec& spec, const ComponentDirector
                                   const std::string& context, std::vector<uint32_t>& out,
                                   Location& where);
 // The same for any list of fault targets (a partition's other side): `what_list` names the list
-// in messages ("faults.cut.targets", "from").
+// in messages ("faults.cut.targets", "from"). A group stands for its members.
 std::string resolve_target_list(ParamList<FaultTarget>& list, const ComponentDirectory& components,
                                 const std::string& what_list, std::vector<uint32_t>& out,
                                 Location& where);
+// Checks one group of the scenario: at least one member, none of them a group, each one known
+// ("groups.storage[1]: no component named ..."). `where` is set to the offending entry.
+std::string check_group(const ComponentGroup& group, const ComponentDirectory& components,
+                        Location& where);
 
 }  // namespace dsim

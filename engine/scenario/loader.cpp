@@ -299,7 +299,8 @@ class Loader {
   std::optional<ArrivalSpec> arrivals(const YAML::Node& n, const std::string& what);
   std::optional<KeySpec> keys(const YAML::Node& n, const std::string& what);
   std::optional<RouteSpec> route(const YAML::Node& n, const std::string& what);
-  std::optional<TargetRef> target(const YAML::Node& n, const std::string& what);
+  std::optional<TargetRef> target(const YAML::Node& n, const std::string& what,
+                                  const std::string& expected = "a component name");
 
  private:
   // The single key of a one-key map such as {exponential: ...}; reports otherwise.
@@ -605,15 +606,16 @@ std::optional<KeySpec> Loader::keys(const YAML::Node& n, const std::string& what
   return k;
 }
 
-std::optional<TargetRef> Loader::target(const YAML::Node& n, const std::string& what) {
+std::optional<TargetRef> Loader::target(const YAML::Node& n, const std::string& what,
+                                        const std::string& expected) {
   std::string name;
-  if (!scalar(n, what, "a component name", name)) return std::nullopt;
+  if (!scalar(n, what, expected, name)) return std::nullopt;
   if (name.empty()) {
-    error(n, what + ": expected a component name, got an empty name");
+    error(n, what + ": expected " + expected + ", got an empty name");
     return std::nullopt;
   }
   if (const std::string problem = name_problem(name); !problem.empty()) {
-    error(n, what + ": expected a component name, got " + quote_text(name) + " (" + problem + ")");
+    error(n, what + ": expected " + expected + ", got " + quote_text(name) + " (" + problem + ")");
     return std::nullopt;
   }
   TargetRef t;
@@ -749,7 +751,10 @@ class YamlParamReader final : public ParamVisitor {
     if (auto n = node(i)) assign(v, l_.distribution(*n, name(i)));
   }
   void target(const ParamInfo& i, TargetRef& v) override {
-    if (auto n = node(i)) assign(v, l_.target(*n, name(i)));
+    const bool group = std::string_view(i.unit) == "group";
+    if (auto n = node(i)) {
+      assign(v, l_.target(*n, name(i), group ? "a group name" : "a component name"));
+    }
   }
   void route(const ParamInfo& i, RouteSpec& v) override {
     if (auto n = node(i)) assign(v, l_.route(*n, name(i)));
@@ -853,9 +858,9 @@ class YamlParamReader final : public ParamVisitor {
 // ---------------------------------------------------------------------------------------------
 // 5. Top level and overrides
 
-const std::vector<std::string> kTopLevelKeys = {"name",       "description", "seed",
-                                                "duration",   "warmup",      "window",
-                                                "components", "faults",      "expect"};
+const std::vector<std::string> kTopLevelKeys = {"name",   "description", "seed",       "duration",
+                                                "warmup", "window",      "components", "groups",
+                                                "faults", "expect"};
 
 std::vector<std::string> kind_names() {
   std::vector<std::string> names;
@@ -1029,23 +1034,92 @@ void read_fault(Loader& l, const YAML::Node& key, const YAML::Node& body, Scenar
   s.faults.push_back(std::move(spec));
 }
 
-// Targets name components (or kinds) of the scenario; `after:` names another fault, without
-// cycles.
+// `groups:` - named sets of components that fault targets may name. Each member is read like a
+// fault target (a name, {kind: ...}, {backends_of: ...}); that it names known components, and no
+// group, is checked with the faults. A group may not take a component's name: a bare name in
+// targets may mean either.
+void read_groups(Loader& l, const YAML::Node& groups, const std::set<std::string>& components,
+                 Scenario& s) {
+  if (groups.IsNull()) return;
+  if (!groups.IsMap()) {
+    l.error(groups,
+            "groups: expected a map of group name to its members, e.g. {storage: [orders-db, "
+            "sessions]}, got " +
+                got(groups));
+    return;
+  }
+  YamlParamReader reader(l, groups, "groups", nullptr, false);
+  std::set<std::string> names;
+  for (auto it = groups.begin(); it != groups.end(); ++it) {
+    l.set_origin(it->first);
+    if (!it->first.IsScalar() || it->first.Scalar().empty()) {
+      l.error(it->first,
+              "groups: a group name must be a non-empty plain name, got " + got(it->first));
+      continue;
+    }
+    const std::string& name = it->first.Scalar();
+    if (const std::string problem = name_problem(name); !problem.empty()) {
+      l.error(it->first, "groups: invalid group name " + quote_text(name) + "; " + problem);
+      continue;
+    }
+    if (!names.insert(name).second) {
+      l.error(it->first, "groups: duplicate group name " + quote_text(name));
+      continue;
+    }
+    if (components.count(name)) {
+      l.error(it->first, "groups: " + quote_text(name) +
+                             " is already a component's name; a group needs a name of its own "
+                             "(a name in targets may mean either)");
+      continue;
+    }
+    ComponentGroup g;
+    g.name = name;
+    g.where = l.where(it->first);
+    if (!it->second.IsNull()) {  // (no members: reported with the faults, as for [])
+      if (!it->second.IsSequence()) {
+        l.set_origin(it->second);
+        l.error(it->second, "groups." + name +
+                                ": expected a list of members (component names, {kind: ...} or "
+                                "{backends_of: ...}), got " +
+                                got(it->second));
+        continue;
+      }
+      reader.list({g.name.c_str(), "targets", ""}, g.members);
+    }
+    s.groups.push_back(std::move(g));
+  }
+  l.reset_origin();
+}
+
+// Groups name components of the scenario (and no group); targets name components, kinds or
+// groups; `after:` names another fault, without cycles.
 void check_faults(Scenario& s, Diagnostics& d) {
   ComponentDirectory dir;
   for (const ComponentSpec& c : s.components) dir.add(c.name, c.kind, c.params.get());
+  for (const ComponentGroup& g : s.groups) dir.add_group(g);
+  bool groups_ok = true;
+  for (const ComponentGroup& g : s.groups) {
+    Location where;
+    if (std::string e = check_group(g, dir, where); !e.empty()) {
+      d.error(where, e);
+      groups_ok = false;
+    }
+  }
   std::vector<std::string> names;
   for (const FaultSpec& f : s.faults) names.push_back(f.name);
   for (FaultSpec& f : s.faults) {
     const std::string context = "faults." + f.name;
     std::vector<uint32_t> targets;
     Location where;
-    if (std::string e = resolve_fault_targets(f, dir, context, targets, where); !e.empty()) {
-      d.error(where, e);
-    }
-    where = f.where;
-    if (std::string e = f.params->resolve(dir, where); !e.empty()) {
-      d.error(where, context + "." + e);
+    // (With a broken group, a fault that names it would only repeat the group's error.)
+    if (groups_ok) {
+      if (std::string e = resolve_fault_targets(f, dir, context, targets, where); !e.empty()) {
+        d.error(where, e);
+      }
+      where = f.where;
+      if (std::string e = f.params->resolve(dir, where); !e.empty()) {
+        d.error(where, context + "." + e);
+      }
     }
     const FaultAfter& a = f.params->after;
     if (!a.present) continue;
@@ -1326,6 +1400,7 @@ void read_scenario(Loader& l, const YAML::Node& root, Scenario& s) {
     }
     read_component(l, it->first, it->second, s);
   }
+  if (YAML::Node v = top("groups"); v.IsDefined()) read_groups(l, v, names, s);
   if (YAML::Node v = top("expect"); v.IsDefined()) read_expectations(l, root, v, s);
   YAML::Node faults = top("faults");
   if (!faults.IsDefined() || faults.IsNull()) return;

@@ -44,6 +44,7 @@ struct Scenario {
   Time warmup = Time::zero();
   Time window = Time::s(1);  // time-series resolution
   std::vector<ComponentSpec> components;
+  std::vector<ComponentGroup> groups;     // the `groups:` section, in file order (for faults)
   std::vector<FaultSpec> faults;          // the fault timeline, in file order
   std::vector<Expectation> expectations;  // the `expect:` section, in file order
 };

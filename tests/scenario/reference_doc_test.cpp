@@ -31,9 +31,9 @@ const std::vector<std::string> kArrivalKinds = {"poisson", "constant", "on_off",
                                                 "closed_loop"};
 const std::vector<std::string> kKeyKinds = {"uniform", "zipf"};
 const std::vector<std::string> kRouteKinds = {"split", "cycle"};
-const std::vector<std::string> kTopLevelKeys = {"name",       "description", "seed",
-                                                "duration",   "warmup",      "window",
-                                                "components", "faults",      "expect"};
+const std::vector<std::string> kTopLevelKeys = {"name",   "description", "seed",       "duration",
+                                                "warmup", "window",      "components", "groups",
+                                                "faults", "expect"};
 const std::vector<std::string> kComponentKinds = {
     "source", "service",  "sink",    "load_balancer", "external",
     "queue",  "database", "gateway", "kv_store",      "cache"};
