@@ -606,7 +606,9 @@ std::vector<CallHandle> Database::take_off_queries(Simulation& sim, uint32_t nod
 // stays - the disk and the replicas keep it.
 void Database::on_faults_changed(Simulation& sim, const FaultEffects& before) {
   if (!faults().crashed || before.crashed) return;
-  for (CallHandle h : take_off_queries(sim, kNone)) respond(sim, h, Reason::unavailable);
+  for (CallHandle h : take_off_queries(sim, kNone)) {
+    if (!left_hanging_by_crash(sim, *this, h)) respond(sim, h, Reason::unavailable);
+  }
 }
 
 // The first replica that is up becomes the primary (its running reads carry on); without one, the
