@@ -232,8 +232,9 @@ void KvStore::set_available(Simulation& sim, bool up) {
     while (!t.waiting.empty()) {
       const CallHandle h = t.waiting.pop();
       update_levels(sim);
-      if (!left_hanging_by_crash(sim, *this, h))
+      if (!left_hanging_by_crash(sim, *this, h)) {
         respond(sim, h, Reply::failure(Reason::unavailable));
+      }
     }
   }
 }
