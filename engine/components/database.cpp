@@ -654,7 +654,9 @@ void Database::on_faults_changed(Simulation& sim, const FaultEffects& before) {
     schedule_disk_fill_tick(sim);
   }
   if (!faults().crashed || before.crashed) return;
-  for (CallHandle h : take_off_queries(sim, kNone)) respond(sim, h, Reason::unavailable);
+  for (CallHandle h : take_off_queries(sim, kNone)) {
+    if (!left_hanging_by_crash(sim, *this, h)) respond(sim, h, Reason::unavailable);
+  }
 }
 
 // The first replica that is up becomes the primary (its running reads carry on); without one, the

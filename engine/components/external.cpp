@@ -137,11 +137,28 @@ void External::accept(Simulation& sim, CallHandle h) {
   Time latency = p_.latency.sample(latency_rng_);
   if (faults().active) [[unlikely]]
     latency = faults().stretch(latency, sim.call(h).caller);
-  sim.schedule(now + latency, *this, kAnswer, h);
+  uint32_t slot;
+  if (!free_calls_.empty()) {
+    slot = free_calls_.back();
+    free_calls_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(calls_.size());
+    calls_.emplace_back();
+  }
+  InProgress& c = calls_[slot];
+  c.call = h;
+  c.live = true;
+  sim.schedule(now + latency, *this, kAnswer, pack_handle(slot, c.serial));
 }
 
 void External::on_event(Simulation& sim, const Event& e) {
-  const auto h = static_cast<CallHandle>(e.payload);
+  const uint32_t slot = payload_handle(e.payload);
+  InProgress& c = calls_[slot];
+  if (!c.live || c.serial != payload_serial(e.payload)) return;  // lost in a crash
+  const CallHandle h = c.call;
+  c.live = false;
+  ++c.serial;
+  free_calls_.push_back(slot);
   --in_flight_;
   metrics().busy().set(sim.now(), in_flight_);
   // Drawn for every answer, so that a live change of error_rate does not shift later draws.
@@ -152,6 +169,28 @@ void External::on_event(Simulation& sim, const Event& e) {
   } else {
     metrics().on_served(sim.now(), sim.now() - sim.call(h).received);
     sim.reply(h, Reply::success());
+  }
+}
+
+// The calls in progress are lost with the process, in slot order. The state is cleared first:
+// an answer may bring a new call at once, which the crashed provider refuses at its door.
+void External::on_faults_changed(Simulation& sim, const FaultEffects& before) {
+  if (!faults().crashed || before.crashed) return;
+  std::vector<CallHandle> held;
+  for (uint32_t slot = 0; slot < calls_.size(); ++slot) {
+    InProgress& c = calls_[slot];
+    if (!c.live) continue;
+    held.push_back(c.call);
+    c.live = false;
+    ++c.serial;
+    free_calls_.push_back(slot);
+  }
+  in_flight_ = 0;
+  metrics().busy().set(sim.now(), 0);
+  for (CallHandle h : held) {
+    if (left_hanging_by_crash(sim, *this, h)) continue;
+    metrics().on_lost(sim.now(), outcome_of(Reason::unavailable), Reason::unavailable);
+    sim.reply(h, Reply::failure(Reason::unavailable));
   }
 }
 

@@ -14,6 +14,11 @@
 // then the quota. Refusals are answered at once; a rate-limit refusal carries the time until the
 // next token (Retry-After), a quota refusal the time until the next period. A rate-limited call
 // does not count against the quota; a quota refusal has used a token.
+//
+// A crash loses the calls in progress (the provider's process died under them): with the crash's
+// default mode reset their callers get `unavailable` at the crash instant, as a connection reset;
+// with mode hang nobody answers and the callers time out. The rate limit and the quota live in
+// the provider's account systems, not in the process that died: they carry on across the crash.
 #pragma once
 
 #include <cstdint>
@@ -58,6 +63,7 @@ class External final : public Component {
   void start(Simulation& sim) override;
   void accept(Simulation& sim, CallHandle h) override;
   void on_event(Simulation& sim, const Event& e) override;
+  void on_faults_changed(Simulation& sim, const FaultEffects& before) override;
 
   const ExternalParams& config() const { return p_; }
   int64_t in_flight() const { return in_flight_; }
@@ -82,11 +88,21 @@ class External final : public Component {
     Time last_;
   };
 
+  // A call in progress, waiting for its answer event; the event carries the slot and its serial,
+  // so that after a crash has ended the call the event finds it stale.
+  struct InProgress {
+    CallHandle call = 0;
+    uint32_t serial = 0;
+    bool live = false;
+  };
+
   void refuse(Simulation& sim, CallHandle h, Reason reason, Time retry_after);
 
   ExternalParams& p_;
   TokenBucket bucket_;
   int64_t in_flight_ = 0;
+  std::vector<InProgress> calls_;  // a slab; in_flight_ of them are live
+  std::vector<uint32_t> free_calls_;
   int64_t quota_period_ = -1;  // index of the period quota_used_ counts
   int64_t quota_used_ = 0;
   Rng latency_rng_;

@@ -239,7 +239,7 @@ void Gateway::accept(Simulation& sim, CallHandle h) {
   if (sim.call(h).deadline <= sim.now()) {
     respond(sim, h, Reply::failure(Reason::deadline_exceeded));
   } else if (!has_validation()) {
-    validated(sim, h);
+    validated(sim, new_task(h));
   } else if (busy_ < p_.workers && waiting_.empty()) {
     begin_validation(sim, h);
   } else if (static_cast<int64_t>(waiting_.size()) < p_.queue_capacity || busy_ < p_.workers) {
@@ -251,14 +251,36 @@ void Gateway::accept(Simulation& sim, CallHandle h) {
   }
 }
 
+uint32_t Gateway::new_task(CallHandle h) {
+  uint32_t slot;
+  if (!free_tasks_.empty()) {
+    slot = free_tasks_.back();
+    free_tasks_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(tasks_.size());
+    tasks_.emplace_back();
+  }
+  Task& t = tasks_[slot];
+  t.call = h;
+  ++t.serial;
+  t.next_limiter = 0;
+  t.calls = 0;
+  t.validating = false;
+  t.routed = false;
+  t.live = true;
+  return slot;
+}
+
 void Gateway::begin_validation(Simulation& sim, CallHandle h) {
   ++busy_;
   metrics().busy().set(sim.now(), busy_);
   metrics().on_service_start(sim.now() - sim.call(h).received);
-  Time t = p_.auth_time.sample(validation_rng_);
+  Time d = p_.auth_time.sample(validation_rng_);
   if (faults().active) [[unlikely]]
-    t = faults().stretch(t, sim.call(h).caller);
-  sim.schedule(sim.now() + t, *this, kValidated, h);
+    d = faults().stretch(d, sim.call(h).caller);
+  const uint32_t slot = new_task(h);
+  tasks_[slot].validating = true;
+  sim.schedule(sim.now() + d, *this, kValidated, pack_handle(slot, tasks_[slot].serial));
 }
 
 void Gateway::pull_from_queue(Simulation& sim) {
@@ -285,36 +307,36 @@ void Gateway::on_event(Simulation& sim, const Event& e) {
     out_.on_event(sim, e);
     return;
   }
-  const auto h = static_cast<CallHandle>(e.payload);
+  const uint32_t slot = payload_handle(e.payload);
+  Task& t = tasks_[slot];
+  if (!t.live || t.serial != payload_serial(e.payload)) return;  // failed by a crash
+  t.validating = false;
   --busy_;
   metrics().busy().set(sim.now(), busy_);
   if (busy_ >= p_.workers) update_capacity(sim);
-  pull_from_queue(sim);
-  validated(sim, h);
+  pull_from_queue(sim);  // (may start tasks: no reference to tasks_ across it)
+  validated(sim, slot);
 }
 
 // --- Limits and routing ------------------------------------------------------------------------
 
-void Gateway::validated(Simulation& sim, CallHandle h) {
-  if (sim.call(h).deadline <= sim.now()) {
-    respond(sim, h, Reply::failure(Reason::deadline_exceeded));
+void Gateway::validated(Simulation& sim, uint32_t slot) {
+  if (sim.call(tasks_[slot].call).deadline <= sim.now()) {
+    end_task(sim, slot, Reply::failure(Reason::deadline_exceeded));
     return;
   }
-  uint32_t slot;
-  if (!free_tasks_.empty()) {
-    slot = free_tasks_.back();
-    free_tasks_.pop_back();
-  } else {
-    slot = static_cast<uint32_t>(tasks_.size());
-    tasks_.emplace_back();
-  }
-  Task& t = tasks_[slot];
-  t.call = h;
-  ++t.serial;
-  t.next_limiter = 0;
-  t.routed = false;
-  t.live = true;
   check_limits(sim, slot);
+}
+
+// Starts an exchange for the task and remembers it, unless the exchange is already over: its
+// answer may come at once, and carry the task on to a later exchange or to its end.
+void Gateway::start_call(Simulation& sim, uint32_t slot, uint32_t site) {
+  const uint32_t serial = tasks_[slot].serial;
+  const uint32_t n = ++tasks_[slot].calls;
+  const Call& call = sim.call(tasks_[slot].call);
+  const uint64_t id = out_.call(sim, site, call.request, call.deadline, pack_handle(slot, serial));
+  Task& t = tasks_[slot];  // (re-read: the answer may have started other tasks)
+  if (t.live && t.serial == serial && t.calls == n) t.exchange = id;
 }
 
 void Gateway::check_limits(Simulation& sim, uint32_t slot) {
@@ -330,7 +352,7 @@ void Gateway::check_limits(Simulation& sim, uint32_t slot) {
     if (l.workload != kAnyClass && r.workload != l.workload) continue;
     if (!l.local) {
       // The answer may come at once (a store that is down): on_call_done carries on from there.
-      out_.call(sim, l.site, call.request, call.deadline, pack_handle(slot, t.serial));
+      start_call(sim, slot, l.site);
       return;
     }
     Time retry_after;
@@ -351,7 +373,7 @@ void Gateway::route(Simulation& sim, uint32_t slot) {
   for (uint32_t i = 0; i < route_workload_.size(); ++i) {
     if (route_workload_[i] != kAnyClass && route_workload_[i] != workload) continue;
     t.routed = true;
-    out_.call(sim, i, call.request, call.deadline, pack_handle(slot, t.serial));
+    start_call(sim, slot, i);
     return;
   }
   end_task(sim, slot, Reply::failure(Reason::error));  // no route for this class (a 404)
@@ -412,6 +434,39 @@ void Gateway::on_params_changed(Simulation& sim, const std::string& param) {
   if (param == "workers") {
     update_capacity(sim);
     pull_from_queue(sim);
+  }
+}
+
+// A crash: every request held fails now - those waiting for a worker in queue order, then the
+// tasks in slot order - after the state is cleared, since an answer may bring a new call at
+// once, which the crashed gateway refuses at its door. Its own calls to stores and backends are
+// abandoned: their answers reach nobody. The restart brings fresh local limiters.
+void Gateway::on_faults_changed(Simulation& sim, const FaultEffects& before) {
+  if (faults().crashed == before.crashed) return;
+  if (!faults().crashed) {
+    for (size_t i = 0; i < limiters_.size(); ++i) {
+      const RateLimiterSpec& spec = p_.limiters.items[i];
+      if (!spec.shared()) limiters_[i].local = make_rate_limiter(spec.config());
+    }
+    return;
+  }
+  std::vector<CallHandle> held;
+  while (!waiting_.empty()) held.push_back(waiting_.pop());
+  for (uint32_t slot = 0; slot < tasks_.size(); ++slot) {
+    Task& t = tasks_[slot];
+    if (!t.live) continue;
+    if (t.calls > 0) out_.cancel(sim, t.exchange);  // (a no-op if it is over)
+    held.push_back(t.call);
+    t.live = false;
+    ++t.serial;
+    free_tasks_.push_back(slot);
+  }
+  busy_ = 0;
+  metrics().queue().set(sim.now(), 0);
+  metrics().busy().set(sim.now(), 0);
+  update_capacity(sim);
+  for (CallHandle h : held) {
+    if (!left_hanging_by_crash(sim, *this, h)) respond(sim, h, Reply::failure(Reason::unavailable));
   }
 }
 

@@ -12,6 +12,12 @@
 //
 // Like an event-driven proxy (Envoy, nginx), the gateway holds a worker only while it validates:
 // store round trips and backend calls wait without occupying one.
+//
+// A crash fails every request the gateway holds - waiting for a worker, being validated, waiting
+// for a limiter's store or for its backend - at the crash instant (`unavailable`, or no answer
+// at all in crash mode hang), and abandons its own calls: a late answer from a store or backend
+// reaches nobody. The restarted process starts with fresh local limiters (as at the start of the
+// run: token buckets full, window counts zero); limiters kept in a store keep their state there.
 #pragma once
 
 #include <memory>
@@ -87,6 +93,7 @@ class Gateway final : public Component, public CallOwner {
   void on_reply(Simulation& sim, CallHandle h, const Reply& r) override;
   void on_call_done(Simulation& sim, uint64_t token, const Reply& reply) override;
   void on_params_changed(Simulation& sim, const std::string& param) override;
+  void on_faults_changed(Simulation& sim, const FaultEffects& before) override;
 
   const GatewayParams& config() const { return p_; }
   const Outbound& outbound() const { return out_; }
@@ -94,11 +101,14 @@ class Gateway final : public Component, public CallOwner {
  private:
   enum EventKind : uint32_t { kValidated = 0 };
   static constexpr uint32_t kAnyClass = UINT32_MAX;
-  // One request past validation: checking limits, then waiting for its backend.
+  // One request past the queue: being validated, checking limits, then waiting for its backend.
   struct Task {
     CallHandle call = 0;
-    uint32_t serial = 0;
+    uint32_t serial = 0;        // changes when the task ends: stale events and answers
     uint32_t next_limiter = 0;  // the limiter to check next, or the one being checked + 1
+    uint32_t calls = 0;         // exchanges started (store checks, then the backend call)
+    uint64_t exchange = 0;      // the latest of them (if calls > 0): a crash cancels it
+    bool validating = false;    // on a worker (auth_time)
     bool routed = false;        // the backend call has started
     bool live = false;
   };
@@ -110,11 +120,13 @@ class Gateway final : public Component, public CallOwner {
   };
 
   bool has_validation() const;
+  uint32_t new_task(CallHandle h);
   void begin_validation(Simulation& sim, CallHandle h);
   void pull_from_queue(Simulation& sim);
   void update_capacity(Simulation& sim);
-  void validated(Simulation& sim, CallHandle h);
+  void validated(Simulation& sim, uint32_t slot);
   void check_limits(Simulation& sim, uint32_t slot);
+  void start_call(Simulation& sim, uint32_t slot, uint32_t site);
   void route(Simulation& sim, uint32_t slot);
   void end_task(Simulation& sim, uint32_t slot, const Reply& reply);
   void respond(Simulation& sim, CallHandle h, const Reply& reply);

@@ -225,12 +225,16 @@ void KvStore::set_available(Simulation& sim, bool up) {
       t.busy = false;
       ++t.serial;
       update_levels(sim);
-      respond(sim, t.running, Reply::failure(Reason::unavailable));
+      if (!left_hanging_by_crash(sim, *this, t.running)) {
+        respond(sim, t.running, Reply::failure(Reason::unavailable));
+      }
     }
     while (!t.waiting.empty()) {
       const CallHandle h = t.waiting.pop();
       update_levels(sim);
-      respond(sim, h, Reply::failure(Reason::unavailable));
+      if (!left_hanging_by_crash(sim, *this, h)) {
+        respond(sim, h, Reply::failure(Reason::unavailable));
+      }
     }
   }
 }

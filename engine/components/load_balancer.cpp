@@ -332,18 +332,36 @@ double LoadBalancer::ring_share(uint32_t backend) const {
 
 // --- Proxying -----------------------------------------------------------------------------
 
+uint32_t LoadBalancer::hold(CallHandle h) {
+  uint32_t slot;
+  if (!free_held_.empty()) {
+    slot = free_held_.back();
+    free_held_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(held_.size());
+    held_.emplace_back();
+  }
+  Held& c = held_[slot];
+  c.call = h;
+  c.calls = 0;
+  c.live = true;
+  return slot;
+}
+
 void LoadBalancer::accept(Simulation& sim, CallHandle h) {
   if (faults().active && refused_by_fault(sim, *this, h)) [[unlikely]]
     return;
   metrics().on_arrival(sim.now());
+  const uint32_t slot = hold(h);
   if (has_latency_) {
-    sim.schedule(sim.now() + p_.latency.sample(latency_rng_), *this, kProxy, h);
+    sim.schedule(sim.now() + p_.latency.sample(latency_rng_), *this, kProxy,
+                 pack_handle(slot, held_[slot].serial));
     return;
   }
-  proxy(sim, h);
+  proxy(sim, slot);
 }
 
-void LoadBalancer::proxy(Simulation& sim, CallHandle h) {
+void LoadBalancer::proxy(Simulation& sim, uint32_t slot) {
   // A balancer among its own backends (directly or through other zero-time hops) would call
   // itself for ever within one instant; end the run with a clear error before the stack does.
   if (nesting_ >= kMaxNesting) {
@@ -354,34 +372,46 @@ void LoadBalancer::proxy(Simulation& sim, CallHandle h) {
                              "(is it, or a balancer in front of it, among its own backends?)");
   }
   ++nesting_;
-  proxy_now(sim, h);
+  proxy_now(sim, slot);
   --nesting_;
 }
 
-void LoadBalancer::proxy_now(Simulation& sim, CallHandle h) {
+void LoadBalancer::proxy_now(Simulation& sim, uint32_t slot) {
+  const CallHandle h = held_[slot].call;
   const RequestHandle request = sim.call(h).request;
   const Time deadline = sim.call(h).deadline;
   const uint32_t b = pick(sim.request(request).key, kNone);
   if (b == kNone) {
-    respond(sim, h, Reply::failure(Reason::unavailable));
+    respond(sim, slot, Reply::failure(Reason::unavailable));
     return;
   }
-  // The call's handle is the exchange's token: it stays valid until this balancer answers.
-  out_.call(sim, b, request, deadline, h);
+  const uint32_t serial = held_[slot].serial;
+  held_[slot].calls = 1;
+  const uint64_t id = out_.call(sim, b, request, deadline, pack_handle(slot, serial));
+  // The answer may have come at once (and the slot been reused): remember only a live exchange.
+  Held& c = held_[slot];
+  if (c.live && c.serial == serial) c.exchange = id;
 }
 
 void LoadBalancer::on_call_done(Simulation& sim, uint64_t token, const Reply& reply) {
-  respond(sim, static_cast<CallHandle>(token), reply);
+  if (!holds(token)) return;  // (a crash cancels the exchanges it ends: not expected)
+  respond(sim, payload_handle(token), reply);
 }
 
 uint32_t LoadBalancer::retry_site(Simulation& sim, uint64_t token, uint32_t failed_site) {
-  const auto h = static_cast<CallHandle>(token);
+  if (!holds(token)) return kNoSite;
+  const CallHandle h = held_[payload_handle(token)].call;
   return pick(sim.request(sim.call(h).request).key, failed_site);
 }
 
 // Relays the final answer as it is (reason, degraded, retry-after, and the component that
 // produced it, so a failure is attributed to the backend that failed).
-void LoadBalancer::respond(Simulation& sim, CallHandle h, const Reply& reply) {
+void LoadBalancer::respond(Simulation& sim, uint32_t slot, const Reply& reply) {
+  Held& c = held_[slot];
+  const CallHandle h = c.call;
+  c.live = false;
+  ++c.serial;
+  free_held_.push_back(slot);
   if (reply.ok()) {
     metrics().on_served(sim.now(), sim.now() - sim.call(h).received);
   } else {
@@ -398,9 +428,9 @@ void LoadBalancer::on_event(Simulation& sim, const Event& e) {
   if (out_.owns(e)) {
     out_.on_event(sim, e);
   } else if (e.kind == kProxy) {
-    proxy(sim, static_cast<CallHandle>(e.payload));
+    if (holds(e.payload)) proxy(sim, payload_handle(e.payload));  // else failed by a crash
   } else if (e.kind == kProbe) {
-    probe(sim);
+    if (e.payload == probe_generation_) probe(sim);  // else from before a crash
   }
 }
 
@@ -420,7 +450,7 @@ void LoadBalancer::probe(Simulation& sim) {
     }
   }
   const Time next = sim.now() + hc.interval;
-  if (next <= sim.end_time()) sim.schedule(next, *this, kProbe, 0);
+  if (next <= sim.end_time()) sim.schedule(next, *this, kProbe, probe_generation_);
 }
 
 void LoadBalancer::set_rotation(Simulation& sim, uint32_t backend, bool in) {
@@ -430,6 +460,54 @@ void LoadBalancer::set_rotation(Simulation& sim, uint32_t backend, bool in) {
   metrics().count(in ? Counter::health_restorations : Counter::health_ejections);
   rebuild_rotation();
   metrics().gauge(Gauge::healthy_backends).set(sim.now(), static_cast<int64_t>(rotation_.size()));
+}
+
+// --- Crashes ------------------------------------------------------------------------------
+
+// Every call held fails now, in slot order, after the state is cleared (an answer may bring a
+// new call at once, which the crashed balancer refuses at its door); the attempts to backends
+// are abandoned. While down the balancer does not probe.
+void LoadBalancer::on_faults_changed(Simulation& sim, const FaultEffects& before) {
+  if (faults().crashed == before.crashed) return;
+  if (!faults().crashed) {
+    restart(sim);
+    return;
+  }
+  ++probe_generation_;
+  std::vector<CallHandle> calls;
+  for (uint32_t slot = 0; slot < held_.size(); ++slot) {
+    Held& c = held_[slot];
+    if (!c.live) continue;
+    if (c.calls > 0) out_.cancel(sim, c.exchange);
+    calls.push_back(c.call);
+    c.live = false;
+    ++c.serial;
+    free_held_.push_back(slot);
+  }
+  for (CallHandle h : calls) {
+    if (left_hanging_by_crash(sim, *this, h)) continue;
+    metrics().on_lost(sim.now(), outcome_of(Reason::unavailable), Reason::unavailable);
+    sim.reply(h, Reply::failure(Reason::unavailable));
+  }
+}
+
+// A fresh process: every backend in rotation, no probe history, the pickers' positions at their
+// start, and the first probes one interval from now.
+void LoadBalancer::restart(Simulation& sim) {
+  for (Backend& b : backends_) {
+    b.in_rotation = true;
+    b.current = 0;
+    b.failed_probes = b.good_probes = 0;
+  }
+  next_ = 0;
+  tie_start_ = 0;
+  rebuild_rotation();
+  metrics().gauge(Gauge::healthy_backends).set(sim.now(), static_cast<int64_t>(rotation_.size()));
+  ++probe_generation_;
+  if (p_.health_check.present) {
+    const Time first = sim.now() + p_.health_check.interval;
+    if (first <= sim.end_time()) sim.schedule(first, *this, kProbe, probe_generation_);
+  }
 }
 
 }  // namespace dsim

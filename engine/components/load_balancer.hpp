@@ -17,6 +17,13 @@
 // power_of_d) are the balancer's own outstanding attempts to a backend, as a real proxy counts
 // them. Active health checks probe every backend each interval through Component::healthy();
 // probes are answered at once and put no load on the backend.
+//
+// A crash of the balancer fails every call it holds (in its own `latency`, or waiting for a
+// backend) at the crash instant with `unavailable` (no answer at all in crash mode hang), and
+// abandons its attempts to the backends: their late answers reach nobody. The process that
+// restarts knows nothing of its past: every backend is in rotation again, the probe counts start
+// from zero and the first probes go out one interval after the restart, as at the start of the
+// run.
 #pragma once
 
 #include <cstdint>
@@ -90,6 +97,7 @@ class LoadBalancer final : public Component, public CallOwner {
   void on_event(Simulation& sim, const Event& e) override;
   void on_call_done(Simulation& sim, uint64_t token, const Reply& reply) override;
   uint32_t retry_site(Simulation& sim, uint64_t token, uint32_t failed_site) override;
+  void on_faults_changed(Simulation& sim, const FaultEffects& before) override;
 
   // Read-only views for tests and front ends. Backends are numbered in list order.
   const LoadBalancerParams& config() const { return p_; }
@@ -115,10 +123,25 @@ class LoadBalancer final : public Component, public CallOwner {
     uint64_t hash;
     uint32_t backend;
   };
+  // A call the balancer holds, from its arrival to its answer. Its slot and serial are the token
+  // of the latency event and of the exchange, so that after a crash has ended it they are stale.
+  struct Held {
+    CallHandle call = 0;
+    uint32_t serial = 0;
+    uint32_t calls = 0;     // exchanges started for it (0 or 1)
+    uint64_t exchange = 0;  // if calls > 0: the exchange a crash cancels
+    bool live = false;
+  };
 
-  void proxy(Simulation& sim, CallHandle h);
-  void proxy_now(Simulation& sim, CallHandle h);
-  void respond(Simulation& sim, CallHandle h, const Reply& reply);
+  uint32_t hold(CallHandle h);
+  bool holds(uint64_t token) const {
+    const Held& c = held_[payload_handle(token)];
+    return c.live && c.serial == payload_serial(token);
+  }
+  void proxy(Simulation& sim, uint32_t slot);
+  void proxy_now(Simulation& sim, uint32_t slot);
+  void respond(Simulation& sim, uint32_t slot, const Reply& reply);
+  void restart(Simulation& sim);
   void probe(Simulation& sim);
   void set_rotation(Simulation& sim, uint32_t backend, bool in);
   void rebuild_rotation();
@@ -145,6 +168,9 @@ class LoadBalancer final : public Component, public CallOwner {
   size_t tie_start_ = 0;                   // least_connections: where the next scan starts
   static constexpr int kMaxNesting = 100;  // calls into proxy() on the stack at once
   int nesting_ = 0;
+  std::vector<Held> held_;  // a slab
+  std::vector<uint32_t> free_held_;
+  uint64_t probe_generation_ = 0;  // a crash stops the probe chain; the restart starts a new one
   int64_t choices_ = 2;
   bool has_latency_ = false;
   Rng pick_rng_;

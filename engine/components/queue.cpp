@@ -577,7 +577,12 @@ void Queue::on_faults_changed(Simulation& sim, const FaultEffects& before) {
   while (!blocked_.empty()) {
     const CallHandle h = blocked_.front();
     blocked_.pop_front();
-    reject(sim, h, Reason::unavailable);
+    if (faults().crash_hangs) {
+      metrics().on_arrival(sim.now());  // (a blocked publish counts when it is answered)
+      left_hanging_by_crash(sim, *this, h);
+    } else {
+      reject(sim, h, Reason::unavailable);
+    }
   }
   metrics().gauge(Gauge::blocked_publishers).set(sim.now(), 0);
   if (p_.durable) return;  // on disk: every message is there after the restart

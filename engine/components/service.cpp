@@ -219,7 +219,8 @@ void Service::on_event(Simulation& sim, const Event& e) {
     return;
   }
   const CallHandle h = payload_handle(e.payload);
-  if (!sim.calls().is_current(h, payload_serial(e.payload))) return;  // failed by a crash
+  // Failed by a crash, or left hanging by one (mode hang: the call lives on, unanswered).
+  if (!sim.calls().is_current(h, payload_serial(e.payload)) || sim.call(h).lost) return;
   release_worker(sim);
   count_side_effect(sim, h);
   const uint32_t to = router_.next(routing_rng_);
@@ -437,7 +438,11 @@ void Service::on_faults_changed(Simulation& sim, const FaultEffects& before) {
   // new calls at once, which the crashed service refuses at its door.
   std::vector<CallHandle> held;
   for (CallHandle h = 0; h < sim.calls().capacity(); ++h) {
-    if (sim.calls().is_live(h) && sim.call(h).callee == index()) held.push_back(h);
+    // (A call left hanging by an earlier crash in mode hang is no longer held: it waits for its
+    // caller to give up.)
+    if (sim.calls().is_live(h) && sim.call(h).callee == index() && !sim.call(h).lost) {
+      held.push_back(h);
+    }
   }
   while (!waiting_.empty()) waiting_.pop();
   for (uint32_t slot = 0; slot < tasks_.size(); ++slot) {
@@ -455,7 +460,9 @@ void Service::on_faults_changed(Simulation& sim, const FaultEffects& before) {
   metrics().queue().set(sim.now(), 0);
   metrics().busy().set(sim.now(), 0);
   update_capacity(sim);
-  for (CallHandle h : held) respond(sim, h, Reason::unavailable, false);
+  for (CallHandle h : held) {
+    if (!left_hanging_by_crash(sim, *this, h)) respond(sim, h, Reason::unavailable, false);
+  }
 }
 
 void Service::on_params_changed(Simulation& sim, const std::string& param) {

@@ -27,6 +27,7 @@ struct RouteSlowdown {
 struct FaultEffects {
   bool active = false;                 // any effect below differs from normal: the hot-path branch
   bool crashed = false;                // down: new calls are refused with `unavailable`
+  bool crash_hangs = false;            // and, crash mode hang: nothing answers (callers time out)
   bool disk_full = false;              // writes fail with `disk_full`, reads continue
   int64_t disk_fill_per_second = 0;    // gradual fill: bytes/s taken by something else
   Time disk_fill_since = Time::max();  // when the gradual fill began

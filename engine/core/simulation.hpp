@@ -148,6 +148,14 @@ class Simulation {
       release_lost_call(h);
     c.caller = kNoComponent;
   }
+  // The callee will never answer (it crashed with the machine, faults/fault_hooks.hpp): like a
+  // call whose message the network lost, it is released when its caller abandons it - at once if
+  // nobody waits.
+  void lose_call(CallHandle h) {
+    Call& c = calls_[h];
+    c.lost = true;
+    if (c.caller == kNoComponent) answer(h, Reply{});
+  }
   Call& call(CallHandle h) { return calls_[h]; }
   const Call& call(CallHandle h) const { return calls_[h]; }
   const CallPool& calls() const { return calls_; }

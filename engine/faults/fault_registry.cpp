@@ -24,7 +24,8 @@ const std::vector<FaultKind>& fault_kinds() {
        make_params<NetworkFault>},
       {"crash",
        "The component stops: in-flight work fails or is lost as the kind says, new calls are "
-       "refused with `unavailable`; optional restart_after.",
+       "refused with `unavailable` (mode reset) or never answered (mode hang); optional "
+       "restart_after.",
        make_params<CrashFault>},
       {"disk_full",
        "Writes to a database or a durable queue fail with `disk_full`, reads continue; optionally "

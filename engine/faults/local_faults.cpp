@@ -15,6 +15,13 @@ void CrashFault::describe_kind(ParamVisitor& v) {
               "The component comes back this long after the crash (the same as duration). "
               "Absent, with no duration or end: it stays down."},
              restart_after);
+  v.choice({"mode", "choice",
+            "What the callers of the crashed component see. reset (the process died; its host "
+            "resets the connections): calls it held and new calls fail at once with "
+            "unavailable. hang (the machine vanished): nothing answers them, and callers wait "
+            "until their own timeout.",
+            false, true},
+           mode, kModeNames);
 }
 
 std::string CrashFault::check_kind(const std::vector<std::string>& given) {
@@ -27,6 +34,8 @@ std::string CrashFault::check_kind(const std::vector<std::string>& given) {
 void CrashFault::contribute(FaultState& s, const ActiveFault&) const {
   s.active = true;
   s.crashed = true;
+  // Two crashes at once: a vanished machine answers nothing, whatever the other says.
+  s.crash_hangs |= mode == hang;
 }
 
 // --- disk_full ------------------------------------------------------------------------------

@@ -9,6 +9,9 @@ namespace dsim {
 
 struct CrashFault : FaultParamsOf<CrashFault> {
   Time restart_after = Time::max();
+  int mode = 0;  // kModeNames
+  enum Mode { reset, hang };
+  static constexpr const char* kModeNames[] = {"reset", "hang", nullptr};
   void describe_kind(ParamVisitor& v) override;
   std::string check_kind(const std::vector<std::string>& given) override;
   bool rampable() const override { return false; }
