@@ -10,6 +10,7 @@
 
 #include "components/component_support.hpp"
 #include "components/kv_store.hpp"
+#include "faults/fault_controller.hpp"
 
 namespace dsim {
 
@@ -257,6 +258,26 @@ TEST(ClockSkewKvStore, AKeyWrittenWhileTheClockIsAheadLivesLongerOnceItIsSetRigh
   EXPECT_EQ(
       expiry_instant("  skew: {kind: clock_skew, targets: [store], offset: 4s, duration: 1s}\n"),
       Time::ms(14'100));
+}
+
+// Live, through the same API as the timeline: a store whose clock is stepped further ahead drops
+// at that very instant the keys its clock has now passed. Written at 0.1 s (expiry at 10.1 s on
+// its clock); 4 s ahead from 3 s reads 8 s at 4 s - the key stays; changed to 8 s ahead at
+// 4 s, the clock reads 12 s and the key is gone at 4 s; cleared at 5 s, the clock reads 5 s again.
+TEST(ClockSkewKvStore, AClockSteppedAheadLiveDropsTheKeysItHasPassedAtOnce) {
+  Simulation sim(load_text(incr_scenario("", "")));
+  sim.run_until(Time::s(3));
+  ASSERT_EQ(sim.faults().start("skew", "clock_skew", {"store"}, {{"offset", "4s"}}), "");
+  sim.run_until(Time::s(4));
+  EXPECT_EQ(store_of(sim, "store").entries(), 1u);
+  ASSERT_EQ(sim.faults().change("skew", "offset", "8s"), "");
+  EXPECT_EQ(store_of(sim, "store").entries(), 0u);
+  EXPECT_EQ(metrics_of(sim, "store").gauge(Gauge::memory_used_bytes).level(), 0);
+  sim.run_until(Time::s(5));
+  ASSERT_EQ(sim.faults().clear("skew"), "");
+  EXPECT_EQ(store_of(sim, "store").faults().local_time(sim.now()), Time::s(5));
+  sim.run();
+  EXPECT_TRUE(Balanced(sim));
 }
 
 // The replica runs on a true clock. With the primary 2 s behind from 3 s, the primary keeps the
