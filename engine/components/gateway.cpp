@@ -218,7 +218,7 @@ void Gateway::start(Simulation& sim) {
       throw std::logic_error("gateway '" + name() + "': limiter store '" + spec.store.name +
                              "' is not a kv_store");
     }
-    const uint16_t op = store->attach_limiter(spec.key_prefix, spec.config(), l.keys);
+    const uint16_t op = store->attach_limiter(spec.key_prefix, spec.config(), l.keys, *this);
     l.site = out_.add_site(spec.store_call, spec.store.index, op,
                            "limiter" + std::to_string(i) + ":" + spec.store.name);
   }
@@ -355,8 +355,11 @@ void Gateway::check_limits(Simulation& sim, uint32_t slot) {
       start_call(sim, slot, l.site);
       return;
     }
+    // The limiter reads the gateway's own clock (clock_skew: windows shift, buckets refill at
+    // its pace); its retry_after is a duration on that clock, as a Retry-After header would be.
+    const Time now = faults().active ? faults().local_time(sim.now()) : sim.now();
     Time retry_after;
-    if (!l.local->admit(sim.now(), l.keys(r.key), retry_after)) {
+    if (!l.local->admit(now, l.keys(r.key), retry_after)) {
       metrics().count(Counter::rate_limited);
       Reply refusal = Reply::failure(Reason::rate_limited);
       refusal.retry_after = retry_after;

@@ -7,6 +7,8 @@
 //      the first refusal answers rate_limited (HTTP 429) with the limiter's exact retry_after.
 //      A limiter with `store:` keeps its state in that kv_store: the check is a call to it (its
 //      latency, its queue, its failures); when that call fails, `on_store_failure` decides.
+//      The limiters read the gateway's own clock (clock_skew shifts their windows and paces
+//      their buckets); a shared one passes the gateway's reading to the store with the check.
 //   3. routing: the first route whose class matches (a route without class matches all) is
 //      called under its own call policy (timeout, retries...), and its answer is relayed.
 //

@@ -68,18 +68,27 @@ void KvStore::start(Simulation& sim) {
 }
 
 uint16_t KvStore::attach_limiter(const std::string& key_prefix, const RateLimitConfig& config,
-                                 const KeyMapping& keys) {
+                                 const KeyMapping& keys, const Component& caller) {
+  auto id = static_cast<uint32_t>(limiters_.size());
   for (size_t i = 0; i < limiters_.size(); ++i) {
     const SharedLimiter& l = limiters_[i];
     if (l.prefix == key_prefix && l.config == config && l.keys == keys) {
+      id = static_cast<uint32_t>(i);
+    }
+  }
+  for (size_t i = 0; i < limiter_ops_.size(); ++i) {
+    if (limiter_ops_[i].limiter == id && limiter_ops_[i].caller == &caller) {
       return static_cast<uint16_t>(kFirstLimiterOp + i);
     }
   }
-  if (limiters_.size() + kFirstLimiterOp > UINT16_MAX) {
+  if (limiter_ops_.size() + kFirstLimiterOp >= UINT16_MAX) {
     throw std::length_error("kv_store '" + name() + "': too many shared rate limiters");
   }
-  limiters_.push_back(SharedLimiter{key_prefix, config, keys, make_rate_limiter(config)});
-  return static_cast<uint16_t>(kFirstLimiterOp + limiters_.size() - 1);
+  if (id == limiters_.size()) {
+    limiters_.push_back(SharedLimiter{key_prefix, config, keys, make_rate_limiter(config)});
+  }
+  limiter_ops_.push_back(LimiterOp{id, &caller});
+  return static_cast<uint16_t>(kFirstLimiterOp + limiter_ops_.size() - 1);
 }
 
 int64_t KvStore::value(uint64_t key, bool* live) const {
@@ -239,10 +248,18 @@ void KvStore::set_available(Simulation& sim, bool up) {
   }
 }
 
+// A clock_skew that starts, changes or ends moves the store's clock: keys whose expiry it has
+// now passed go at once (a clock stepped ahead), and the next expiry is timed afresh.
+//
 // A crash takes the store down at once: every command queued or running is answered
 // `unavailable` and never takes effect, and the data - held in memory only, as a Redis without
 // persistence - is gone, shared rate-limiter state included. It comes back empty.
 void KvStore::on_faults_changed(Simulation& sim, const FaultEffects& before) {
+  if (faults().clock_rate != before.clock_rate || faults().clock_offset != before.clock_offset) {
+    purge_expired(sim);
+    expiry_event_ = Time::max();  // a pending event may now be too late; a stale one is harmless
+    schedule_expiry(sim);
+  }
   if (faults().crashed == before.crashed) return;
   if (!faults().crashed) {
     set_available(sim, true);
@@ -262,11 +279,14 @@ Reply KvStore::execute(Simulation& sim, CallHandle h, uint32_t thread) {
   const Call& call = sim.call(h);
   const uint64_t key = sim.request(call.request).key;
   const Time now = sim.now();
+  const Time local = local_now(sim);
   bool created = false;
   Reply r;
   switch (call.op) {
     case kGet: {
       auto it = data_.find(Key{0, key});
+      // The replica judges expiry by its own, true clock (the primary purged by its clock).
+      if (thread == kReplica && it != data_.end() && it->second.expires <= now) it = data_.end();
       metrics().count(it != data_.end() ? Counter::cache_hits : Counter::cache_misses);
       if (thread == kReplica && it != data_.end() && it->second.replicated > now) {
         metrics().count(Counter::stale_reads);  // the replica has not seen the latest write
@@ -276,7 +296,7 @@ Reply KvStore::execute(Simulation& sim, CallHandle h, uint32_t thread) {
     case kSet: {
       Entry* e = upsert(sim, Key{0, key}, created);
       if (!e) return Reply::failure(Reason::error);
-      set_expiry(sim, Key{0, key}, *e, p_.ttl > Time::zero() ? now + p_.ttl : Time::max());
+      set_expiry(sim, Key{0, key}, *e, p_.ttl > Time::zero() ? local + p_.ttl : Time::max());
       e->replicated = replicate(sim);
       break;
     }
@@ -287,34 +307,36 @@ Reply KvStore::execute(Simulation& sim, CallHandle h, uint32_t thread) {
         if (it != data_.end() && it->second.value >= p_.limit) {
           metrics().count(Counter::rate_limited);
           r = Reply::failure(Reason::rate_limited);
-          if (!it->second.expires.is_max()) r.retry_after = it->second.expires - now;
+          if (!it->second.expires.is_max()) r.retry_after = it->second.expires - local;
           return r;
         }
       }
       Entry* e = upsert(sim, Key{0, key}, created);
       if (!e) return Reply::failure(Reason::error);
       ++e->value;
-      if (created && p_.ttl > Time::zero()) set_expiry(sim, Key{0, key}, *e, now + p_.ttl);
+      if (created && p_.ttl > Time::zero()) set_expiry(sim, Key{0, key}, *e, local + p_.ttl);
       e->replicated = replicate(sim);
       break;
     }
     default: {
-      const uint32_t id = call.op - kFirstLimiterOp;
-      assert(id < limiters_.size());
-      SharedLimiter& l = limiters_[id];
+      assert(static_cast<size_t>(call.op - kFirstLimiterOp) < limiter_ops_.size());
+      const LimiterOp& op = limiter_ops_[call.op - kFirstLimiterOp];
+      SharedLimiter& l = limiters_[op.limiter];
       const uint64_t limited_key = l.keys(key);
-      const Key k{1 + id, limited_key};
+      const Key k{1 + op.limiter, limited_key};
       // The state needs an entry in memory; a new one may not fit.
       if (!data_.count(k) && static_cast<int64_t>(data_.size()) >= p_.max_entries) {
         return Reply::failure(Reason::error);
       }
+      // The algorithm runs on the caller's clock; the key's TTL counts on the store's.
+      const Time at = op.caller->faults().local_time(now);
       Time retry_after;
-      const bool admitted = l.limiter->admit(now, limited_key, retry_after);
+      const bool admitted = l.limiter->admit(at, limited_key, retry_after);
       const Time forget = l.limiter->forget_at(limited_key);
-      if (forget > now) {
+      if (forget > at) {
         Entry* e = upsert(sim, k, created);
         assert(e);
-        set_expiry(sim, k, *e, forget);
+        set_expiry(sim, k, *e, local + (forget - at));
       } else {
         erase(sim, k);
       }
@@ -362,33 +384,45 @@ void KvStore::set_expiry(Simulation& sim, const Key& k, Entry& e, Time at) {
   }
 }
 
+// A shared limiter's key gone from memory takes what its limiter had counted with it.
 void KvStore::erase(Simulation& sim, const Key& k) {
   auto it = data_.find(k);
   if (it == data_.end()) return;
   if (!it->second.expires.is_max()) expiries_.erase({it->second.expires, k});
   data_.erase(it);
+  if (k.first > 0) limiters_[k.first - 1].limiter->forget(k.second);
   update_memory(sim);
 }
 
-// A key is gone from its expiry instant on (Redis's lazy plus active expiry, made exact).
+// A key is gone from the instant the store's clock reaches its expiry (Redis's lazy plus active
+// expiry, made exact).
 void KvStore::purge_expired(Simulation& sim) {
+  const Time local = local_now(sim);
   bool changed = false;
-  while (!expiries_.empty() && expiries_.begin()->first <= sim.now()) {
-    data_.erase(expiries_.begin()->second);
+  while (!expiries_.empty() && expiries_.begin()->first <= local) {
+    const Key k = expiries_.begin()->second;
+    data_.erase(k);
     expiries_.erase(expiries_.begin());
+    if (k.first > 0) limiters_[k.first - 1].limiter->forget(k.second);
     changed = true;
   }
   if (changed) update_memory(sim);
 }
 
 // One pending event at the earliest expiry, so that memory falls when keys expire, not when the
-// next command happens to look.
+// next command happens to look. The event is in true time: when the store's clock reaches it.
 void KvStore::schedule_expiry(Simulation& sim) {
   if (expiries_.empty()) return;
-  const Time first = expiries_.begin()->first;
+  const Time first = faults().clock.when(expiries_.begin()->first, sim.now());
   if (first >= expiry_event_) return;
   expiry_event_ = first;
   sim.schedule(first, *this, kExpire, 0);
+}
+
+Time KvStore::local_now(const Simulation& sim) const {
+  if (!faults().active) [[likely]]
+    return sim.now();
+  return faults().local_time(sim.now());
 }
 
 void KvStore::update_memory(Simulation& sim) {

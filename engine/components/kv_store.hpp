@@ -24,6 +24,19 @@
 // The C++ side: gateways keep shared rate limiters here (attach_limiter), so that every gateway
 // using the same store and limiter counts against the same state, decided when the store runs
 // the check - a check whose caller timed out still counts, as in Redis.
+//
+// Clocks (clock_skew; core/local_clock.hpp). Expiry instants are absolute times on the store's
+// own clock, as Redis keeps them (a TTL becomes "expire at now + ttl" by the server's clock): an
+// offset makes keys written before it expire early (ahead) or late (behind), a rate makes TTLs
+// run out faster or slower in true time. A shared limiter reads two clocks, as a Redis-based
+// limiter does: the calling gateway computes the window ids and the instants of its algorithm
+// on its own clock (they travel as the script's arguments), and the store keeps the limiter's
+// key until the algorithm no longer needs it, as a TTL counted on the store's clock - a store
+// whose clock is ahead or fast drops a key early, and the limiter forgets what it had counted.
+// The replica runs on another machine with a true clock (a replica is not a component, so no
+// fault targets it): like a Redis replica it never expires keys itself - the primary's deletions
+// reach it - but a GET there reports a key whose expiry instant its own clock has passed as
+// missing, so with the primary's clock behind the two disagree.
 #pragma once
 
 #include <map>
@@ -78,11 +91,12 @@ class KvStore final : public Component {
   // --- The API other components use ----------------------------------------------------------
   // A rate limiter whose state lives in this store. Callers attaching the same prefix, algorithm
   // settings and key mapping share one state (they would use the same Redis keys). Returns the
-  // Call::op that runs one check: the store maps the request's key with `keys`, runs the
-  // limiter at the end of the command's execution (check_and_incr's time) and answers success,
-  // rate_limited with retry_after, or fails like any command (error when full, unavailable).
+  // Call::op by which `caller` runs one check: the store maps the request's key with `keys`,
+  // runs the limiter at the end of the command's execution (check_and_incr's time), at the
+  // instant the caller's clock reads then, and answers success, rate_limited with retry_after,
+  // or fails like any command (error when full, unavailable).
   uint16_t attach_limiter(const std::string& key_prefix, const RateLimitConfig& config,
-                          const KeyMapping& keys);
+                          const KeyMapping& keys, const Component& caller);
   // Up or down (crashes are driven from here): while down every command, queued, running or
   // new, is answered with unavailable at once. The data is kept.
   void set_available(Simulation& sim, bool up);
@@ -108,14 +122,19 @@ class KvStore final : public Component {
   using Key = std::pair<uint32_t, uint64_t>;
   struct Entry {
     int64_t value = 0;
-    Time expires = Time::max();
-    Time replicated;  // when the replica has this key's latest write
+    Time expires = Time::max();  // on the store's clock
+    Time replicated;             // when the replica has this key's latest write
   };
   struct SharedLimiter {
     std::string prefix;
     RateLimitConfig config;
     KeyMapping keys;
     std::unique_ptr<RateLimiter> limiter;
+  };
+  // One per (shared limiter, caller): whose clock a check reads.
+  struct LimiterOp {
+    uint32_t limiter = 0;
+    const Component* caller = nullptr;
   };
   struct Answer {  // an executed command whose reply is on its way back (rtt)
     CallHandle call = 0;
@@ -135,6 +154,8 @@ class KvStore final : public Component {
   void purge_expired(Simulation& sim);
   void schedule_expiry(Simulation& sim);
   void update_memory(Simulation& sim);
+  // The store's own clock (clock_skew), on which expiry instants are kept.
+  Time local_now(const Simulation& sim) const;
   const Distribution& op_time(uint16_t op) const;
   void send(Simulation& sim, CallHandle h, const Reply& r);
   void respond(Simulation& sim, CallHandle h, const Reply& r);
@@ -145,9 +166,10 @@ class KvStore final : public Component {
   bool replica_reads_ = false;
   Time stream_tail_;  // when the replica has the latest write sent to it
   std::map<Key, Entry> data_;
-  std::set<std::pair<Time, Key>> expiries_;
-  Time expiry_event_ = Time::max();  // the earliest pending expiry event
+  std::set<std::pair<Time, Key>> expiries_;  // on the store's clock
+  Time expiry_event_ = Time::max();          // the earliest pending expiry event (true time)
   std::vector<SharedLimiter> limiters_;
+  std::vector<LimiterOp> limiter_ops_;  // Call::op - kFirstLimiterOp
   std::vector<Answer> answers_;
   std::vector<uint32_t> free_answers_;
   Rng service_rng_;

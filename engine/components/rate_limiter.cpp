@@ -56,10 +56,15 @@ TokenBucket::TokenBucket(double rate_per_second, int64_t burst)
 // tokens(now) = burst - max(0, V - now) / I. A request needs one token: max(0, V - now) <=
 // (burst - 1) I. Taking it moves V one interval later.
 bool TokenBucket::admit(Time now, uint64_t key, Time& retry_after) {
-  Time& full = full_[key];  // a new key: V = 0 <= now, a full bucket
-  const int64_t debt = full > now ? (full - now).count_ns() : 0;
+  State& s = state_[key];  // a new key: V = 0 <= now, a full bucket
+  if (now < s.seen) {
+    // The clock went back: keep the debt the bucket had at its last reading (no time passed).
+    s.full = now + (s.full > s.seen ? s.full - s.seen : Time::zero());
+  }
+  s.seen = now;
+  const int64_t debt = s.full > now ? (s.full - now).count_ns() : 0;
   if (debt <= tolerance_ns_) {
-    full = std::max(full, now) + Time::ns(interval_ns_);
+    s.full = std::max(s.full, now) + Time::ns(interval_ns_);
     return true;
   }
   retry_after = Time::ns(debt - tolerance_ns_);
@@ -67,8 +72,8 @@ bool TokenBucket::admit(Time now, uint64_t key, Time& retry_after) {
 }
 
 Time TokenBucket::forget_at(uint64_t key) const {
-  auto it = full_.find(key);
-  return it == full_.end() ? Time::zero() : it->second;
+  auto it = state_.find(key);
+  return it == state_.end() ? Time::zero() : it->second.full;
 }
 
 // --- Fixed window ------------------------------------------------------------------------------
@@ -76,7 +81,8 @@ Time TokenBucket::forget_at(uint64_t key) const {
 bool FixedWindow::admit(Time now, uint64_t key, Time& retry_after) {
   assert(now >= Time::zero());
   State& s = state_[key];
-  const int64_t index = now.count_ns() / window_ns_;
+  // A reading in an earlier window than the key's latest counts in the latest (high-water).
+  const int64_t index = std::max(s.index, now.count_ns() / window_ns_);
   if (s.index != index) s = State{index, 0};
   if (s.count < limit_) {
     ++s.count;
@@ -94,23 +100,26 @@ Time FixedWindow::forget_at(uint64_t key) const {
 
 // --- Sliding window log ------------------------------------------------------------------------
 
-// An admission at t counts while now < t + W, i.e. the window is (now - W, now].
-bool SlidingWindowLog::admit(Time now, uint64_t key, Time& retry_after) {
-  std::deque<Time>& log = log_[key];
+// An admission at t counts while now < t + W, i.e. the window is (now - W, now]. `now` is the
+// key's high-water reading, so the log stays in order when the clock steps back.
+bool SlidingWindowLog::admit(Time reading, uint64_t key, Time& retry_after) {
+  Log& l = log_[key];
+  const Time now = l.seen = std::max(l.seen, reading);
+  std::deque<Time>& log = l.admitted;
   while (!log.empty() && log.front() + window_ <= now) log.pop_front();
   if (static_cast<int64_t>(log.size()) < limit_) {
     log.push_back(now);
     return true;
   }
   // Exactly `limit` entries: the oldest leaving the window lets the next request in.
-  retry_after = (log.front() + window_) - now;
+  retry_after = (log.front() + window_) - reading;
   return false;
 }
 
 Time SlidingWindowLog::forget_at(uint64_t key) const {
   auto it = log_.find(key);
-  if (it == log_.end() || it->second.empty()) return Time::zero();
-  return it->second.back() + window_;
+  if (it == log_.end() || it->second.admitted.empty()) return Time::zero();
+  return it->second.admitted.back() + window_;
 }
 
 // --- Sliding window counter --------------------------------------------------------------------
@@ -123,12 +132,14 @@ void SlidingWindowCounter::roll(State& s, int64_t index) const {
 }
 
 // Admit iff previous * (W - e) / W + current + 1 <= limit, multiplied out by W so that it is
-// decided in integers: previous * (W - e) + (current + 1) * W <= limit * W.
-bool SlidingWindowCounter::admit(Time now, uint64_t key, Time& retry_after) {
-  assert(now >= Time::zero());
+// decided in integers: previous * (W - e) + (current + 1) * W <= limit * W. `now` is the key's
+// high-water reading.
+bool SlidingWindowCounter::admit(Time reading, uint64_t key, Time& retry_after) {
+  assert(reading >= Time::zero());
   const Wide w = window_ns_;
-  const int64_t index = now.count_ns() / window_ns_;
   State& s = state_[key];
+  const Time now = s.seen = std::max(s.seen, reading);
+  const int64_t index = now.count_ns() / window_ns_;
   roll(s, index);
   const Wide elapsed = now.count_ns() - static_cast<Wide>(index) * w;
   const Wide lhs = static_cast<Wide>(s.previous) * (w - elapsed) + (s.current + 1) * w;
@@ -156,7 +167,7 @@ bool SlidingWindowCounter::admit(Time now, uint64_t key, Time& retry_after) {
         s.current == 0 ? 0 : std::max<Wide>(0, w - floor_div((limit_ - 1) * w, s.current));
     at = start + w + e;
   }
-  retry_after = Time::ns(saturate(at) - now.count_ns());
+  retry_after = Time::ns(saturate(at) - reading.count_ns());
   return false;
 }
 

@@ -20,7 +20,20 @@
 //
 // Only admitted requests are counted. `retry_after` of a refusal is exact: the earliest instant
 // at which this limiter would admit the key if nothing else were admitted in between (a client
-// that waits exactly that long gets in; one nanosecond less does not).
+// that waits exactly that long gets in; one nanosecond less does not), as a duration on the
+// limiter's clock.
+//
+// `now` is the limiter's own clock (a gateway's, core/local_clock.hpp), which clock_skew can step
+// backwards. Nothing may then go negative, overflow or re-open what was used up:
+//   token_bucket  time before the key's last reading counts as no time at all, as in
+//                 golang.org/x/time/rate: the bucket keeps the tokens it held, gains or loses
+//                 none for the step, and refills from the new reading on. (A bucket whose
+//                 "full again" instant lies in the future simply has a debt, never below zero.)
+//   the windows   each key keeps the latest reading it has seen and counts an earlier one as
+//                 that (a high-water mark): a window never re-opens and the log stays in order,
+//                 so every window still admits at most `limit`; a clock stepped back by d
+//                 stalls the key until it has caught up (retry_after says how long).
+// Either way a step back admits nothing the forward run of the clock would not have.
 #pragma once
 
 #include <cstdint>
@@ -84,11 +97,13 @@ class RateLimiter {
  public:
   virtual ~RateLimiter() = default;
   // Admits (and counts) one request of `key` at `now`, or refuses it and sets `retry_after` to
-  // the time until it would be admitted. `now` never decreases between calls.
+  // the time until it would be admitted. `now` may go back between calls (see above).
   virtual bool admit(Time now, uint64_t key, Time& retry_after) = 0;
   // From this instant on, `key`'s state is that of a key never seen (a store may forget it then;
   // it is also the expiry a Redis implementation would set).
   virtual Time forget_at(uint64_t key) const = 0;
+  // Drops `key`'s state, as a store does when the key expires (early, if its clock is ahead).
+  virtual void forget(uint64_t key) = 0;
   virtual std::unique_ptr<RateLimiter> clone() const = 0;
 };
 
@@ -99,6 +114,7 @@ class TokenBucket final : public RateLimiter {
   TokenBucket(double rate_per_second, int64_t burst);
   bool admit(Time now, uint64_t key, Time& retry_after) override;
   Time forget_at(uint64_t key) const override;
+  void forget(uint64_t key) override { state_.erase(key); }
   std::unique_ptr<RateLimiter> clone() const override {
     return std::make_unique<TokenBucket>(*this);
   }
@@ -107,9 +123,13 @@ class TokenBucket final : public RateLimiter {
   static int64_t interval_for(double rate_per_second);
 
  private:
+  struct State {
+    Time full;  // when the bucket is full again (GCRA's TAT)
+    Time seen;  // the latest reading of the clock for this key
+  };
   int64_t interval_ns_;
-  int64_t tolerance_ns_;           // (burst - 1) * interval, saturated
-  std::map<uint64_t, Time> full_;  // per key: when its bucket is full again (GCRA's TAT)
+  int64_t tolerance_ns_;  // (burst - 1) * interval, saturated
+  std::map<uint64_t, State> state_;
 };
 
 class FixedWindow final : public RateLimiter {
@@ -117,13 +137,14 @@ class FixedWindow final : public RateLimiter {
   FixedWindow(int64_t limit, Time window) : limit_(limit), window_ns_(window.count_ns()) {}
   bool admit(Time now, uint64_t key, Time& retry_after) override;
   Time forget_at(uint64_t key) const override;
+  void forget(uint64_t key) override { state_.erase(key); }
   std::unique_ptr<RateLimiter> clone() const override {
     return std::make_unique<FixedWindow>(*this);
   }
 
  private:
   struct State {
-    int64_t index = -1;  // which window the count belongs to
+    int64_t index = -1;  // which window the count belongs to: the latest the key has seen
     int64_t count = 0;
   };
   int64_t limit_;
@@ -136,14 +157,19 @@ class SlidingWindowLog final : public RateLimiter {
   SlidingWindowLog(int64_t limit, Time window) : limit_(limit), window_(window) {}
   bool admit(Time now, uint64_t key, Time& retry_after) override;
   Time forget_at(uint64_t key) const override;
+  void forget(uint64_t key) override { log_.erase(key); }
   std::unique_ptr<RateLimiter> clone() const override {
     return std::make_unique<SlidingWindowLog>(*this);
   }
 
  private:
+  struct Log {
+    std::deque<Time> admitted;  // oldest first
+    Time seen;                  // the latest reading of the clock for this key
+  };
   int64_t limit_;
   Time window_;
-  std::map<uint64_t, std::deque<Time>> log_;  // per key: admitted instants, oldest first
+  std::map<uint64_t, Log> log_;
 };
 
 class SlidingWindowCounter final : public RateLimiter {
@@ -151,6 +177,7 @@ class SlidingWindowCounter final : public RateLimiter {
   SlidingWindowCounter(int64_t limit, Time window) : limit_(limit), window_ns_(window.count_ns()) {}
   bool admit(Time now, uint64_t key, Time& retry_after) override;
   Time forget_at(uint64_t key) const override;
+  void forget(uint64_t key) override { state_.erase(key); }
   std::unique_ptr<RateLimiter> clone() const override {
     return std::make_unique<SlidingWindowCounter>(*this);
   }
@@ -160,6 +187,7 @@ class SlidingWindowCounter final : public RateLimiter {
     int64_t index = 0;     // the current window
     int64_t previous = 0;  // admitted in window index - 1
     int64_t current = 0;   // admitted in window index
+    Time seen;             // the latest reading of the clock for this key
   };
   void roll(State& s, int64_t index) const;
   int64_t limit_;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/local_clock.hpp"
 #include "core/random.hpp"
 #include "core/time.hpp"
 
@@ -66,12 +67,18 @@ class FaultState : public FaultEffects {
     if (clock_rate == 1.0 || local == Time::max()) return local;
     return Time::from_seconds(local.seconds() / clock_rate);
   }
+  // The component's own clock at true time `now` (clock_skew's offset and rate, with the drift
+  // a rate has gathered): what its absolute timers - key expiry, rate-limit windows - read.
+  Time local_time(Time now) const { return clock.read(now); }
   // Draws whether this call is answered with an error (error_rate): one draw per call while the
   // fault is on, from the component's own "faults" stream.
   bool draw_error() { return error_fraction > 0 && rng.uniform01() < error_fraction; }
 
   // Set once by the controller; kept across rebuilds so that draws continue the stream.
   Rng rng;
+  // Retuned by the controller after every rebuild, and kept across rebuilds: a rate's drift
+  // lasts while the rate does.
+  LocalClock clock;
   // Rebuilds start from here.
   void reset_effects() { static_cast<FaultEffects&>(*this) = FaultEffects{}; }
 };

@@ -324,6 +324,7 @@ void FaultController::rebuild(const std::vector<uint32_t>& components) {
         f.spec.params->contribute(s, f);
       }
     }
+    s.clock.retune(sim_.now(), s.clock_rate, s.clock_offset);
   }
   for (size_t i = 0; i < components.size(); ++i) {
     Component& c = *sim_.components_[components[i]];

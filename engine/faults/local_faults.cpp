@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "components/database.hpp"
+#include "components/gateway.hpp"
 #include "components/queue.hpp"
 #include "faults/fault_controller.hpp"
 
@@ -145,14 +146,15 @@ void CpuStressFault::contribute(FaultState& s, const ActiveFault& f) const {
 
 void ClockSkewFault::describe_kind(ParamVisitor& v) {
   v.duration({"offset", "duration",
-              "The component's clock reads this much ahead (or behind): expiry is judged by it.",
+              "The component's clock reads this much ahead (or behind): expiry and rate-limit "
+              "windows are judged by it. It steps at the fault's start and end.",
               false, true},
              offset);
   v.choice({"direction", "choice", "Whether the clock is ahead or behind."}, direction,
            kDirectionNames);
   v.number({"rate", "factor",
             "The component's clock runs this much faster than real time: its timers of length d "
-            "fire after d/rate.",
+            "fire after d/rate. The time it gains (or loses) is set right when the fault ends.",
             false, true},
            rate, 0.01, 100);
 }
@@ -164,9 +166,16 @@ std::string ClockSkewFault::check_kind(const std::vector<std::string>& given) {
   return {};
 }
 
-std::string ClockSkewFault::check_target(const std::string& kind, const ComponentParams&) const {
-  if (kind == "cache" || kind == "queue") return {};
-  return "only a cache (entry expiry) and a queue (visibility timeout) honour clock_skew";
+std::string ClockSkewFault::check_target(const std::string& kind, const ComponentParams& p) const {
+  if (kind == "cache" || kind == "queue" || kind == "kv_store") return {};
+  if (kind == "gateway") {
+    if (static_cast<const GatewayParams&>(p).limiters.empty()) {
+      return "the gateway has no rate limiters, its only clock-driven timers";
+    }
+    return {};
+  }
+  return "only a cache (entry expiry), a queue (visibility timeout), a gateway (its rate "
+         "limiters' windows and buckets) and a kv_store (key expiry) honour clock_skew";
 }
 
 void ClockSkewFault::contribute(FaultState& s, const ActiveFault& f) const {

@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
+#include <memory>
 #include <vector>
 
 #include "core/random.hpp"
@@ -301,6 +303,133 @@ TEST(SlidingWindowCounter, EstimateNeverExceedsTheLimitAndRetryAfterIsExact) {
               static_cast<Wide>(limit) * w.count_ns())
         << "at " << t.count_ns();
   }
+}
+
+// --- Clocks that step back ----------------------------------------------------------------------
+
+// The adversarial trace read on a clock that is stepped now and then (clock_skew's offsets start,
+// change and end): each reading is the true instant plus the current step, which changes every
+// few dozen requests to a value within +-3 s, never below zero. It goes back often.
+std::vector<Time> stepped_readings(uint64_t seed, size_t n, Time align) {
+  const std::vector<Time> trace = adversarial_trace(seed, n, align);
+  Rng rng = Rng::derive(seed, "rate_limiter_test", "steps");
+  std::vector<Time> readings;
+  Time step;
+  for (const Time t : trace) {
+    if (rng.below(30) == 0) step = Time::ms(static_cast<int64_t>(rng.below(6001)) - 3000);
+    readings.push_back(std::max(Time::zero(), t + step));
+  }
+  return readings;
+}
+
+// Feeds `readings` to `stepped` and `reference` at once, the reference seeing `as_seen(reading)`:
+// both must decide alike, and the stepped limiter's retry_after must be the reference's plus the
+// distance from the reading to what the reference saw.
+template <class AsSeen>
+void expect_same_decisions(RateLimiter& stepped, RateLimiter& reference,
+                           const std::vector<Time>& readings, AsSeen as_seen) {
+  size_t back = 0, refused = 0;
+  Time last;
+  for (size_t i = 0; i < readings.size(); ++i) {
+    const Time now = readings[i];
+    back += now < last;
+    last = now;
+    const Time seen = as_seen(now);
+    Time r1, r2;
+    const bool a1 = stepped.admit(now, kKey, r1);
+    const bool a2 = reference.admit(seen, kKey, r2);
+    ASSERT_EQ(a1, a2) << "reading " << i << " at " << now.count_ns();
+    if (!a1) {
+      ++refused;
+      ASSERT_EQ(r1, r2 + (seen - now)) << "reading " << i;
+      ASSERT_GT(r1, Time::zero());
+    }
+    ASSERT_EQ(stepped.forget_at(kKey), reference.forget_at(kKey));
+  }
+  EXPECT_GT(back, 50u) << "the readings should go back often";
+  EXPECT_GT(refused, 100u);
+}
+
+// The window algorithms count a reading earlier than the latest one as the latest (a
+// high-water mark): exactly the decisions the same limiter makes on the running maximum of the
+// readings, whose guarantees (at most `limit` per window) therefore hold.
+TEST(RateLimiterClockSteps, WindowsCountAnEarlierReadingAsTheLatestSeen) {
+  const Time w = Time::ms(700);
+  const std::vector<Time> readings = stepped_readings(41, 8000, w);
+  std::vector<std::pair<std::unique_ptr<RateLimiter>, std::unique_ptr<RateLimiter>>> pairs;
+  pairs.emplace_back(std::make_unique<FixedWindow>(5, w), std::make_unique<FixedWindow>(5, w));
+  pairs.emplace_back(std::make_unique<SlidingWindowLog>(5, w),
+                     std::make_unique<SlidingWindowLog>(5, w));
+  pairs.emplace_back(std::make_unique<SlidingWindowCounter>(5, w),
+                     std::make_unique<SlidingWindowCounter>(5, w));
+  for (auto& [stepped, reference] : pairs) {
+    Time high;
+    expect_same_decisions(*stepped, *reference, readings, [&](Time now) {
+      high = std::max(high, now);
+      return high;
+    });
+  }
+}
+
+// The token bucket counts time before its last reading as no time at all: exactly the decisions
+// of a bucket whose clock only ever moves on by the forward steps of the readings (their
+// backward steps cut out), so it keeps its tokens across a step back and never gains any.
+TEST(RateLimiterClockSteps, TokenBucketTreatsAStepBackAsNoTimeAtAll) {
+  TokenBucket stepped(10, 4), reference(10, 4);
+  const std::vector<Time> readings = stepped_readings(42, 8000, Time::ns(stepped.interval_ns()));
+  Time previous, forward;
+  bool first = true;
+  size_t i = 0;
+  size_t back = 0;
+  Time last;
+  for (const Time now : readings) {
+    forward = first ? now : forward + std::max(Time::zero(), now - previous);
+    first = false;
+    previous = now;
+    back += now < last;
+    last = now;
+    Time r1, r2;
+    const bool a1 = stepped.admit(now, kKey, r1);
+    const bool a2 = reference.admit(forward, kKey, r2);
+    ASSERT_EQ(a1, a2) << "reading " << i << " at " << now.count_ns();
+    if (!a1) {
+      ASSERT_EQ(r1, r2) << "reading " << i;
+    }
+    ++i;
+  }
+  EXPECT_GT(back, 50u);
+}
+
+// A bucket emptied at 10 s whose clock is then stepped back 5 s keeps its debt (not 5 s more), and
+// a step back by the whole range of the clock neither overflows nor goes below zero.
+TEST(RateLimiterClockSteps, TokenBucketKeepsItsDebtAcrossAStepBack) {
+  TokenBucket bucket(1, 3);  // a token a second, three at most
+  Time retry_after;
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(bucket.admit(Time::s(10), kKey, retry_after));
+  EXPECT_FALSE(bucket.admit(Time::s(5), kKey, retry_after));
+  EXPECT_EQ(retry_after, Time::s(1)) << "one token short, as at 10 s";
+  EXPECT_TRUE(bucket.admit(Time::s(6), kKey, retry_after));
+  EXPECT_EQ(bucket.forget_at(kKey), Time::s(9));
+  TokenBucket far(1, 1);
+  EXPECT_TRUE(far.admit(Time::max() - Time::s(1), kKey, retry_after));
+  EXPECT_FALSE(far.admit(Time::zero(), kKey, retry_after));
+  EXPECT_EQ(retry_after, Time::s(1));
+  EXPECT_TRUE(far.admit(Time::s(1), kKey, retry_after));
+}
+
+// A fixed window whose clock steps back into an earlier window keeps counting in the latest one,
+// so no window re-opens; retry_after counts to that window's end on the clock as it reads now.
+TEST(RateLimiterClockSteps, AFixedWindowDoesNotReopenAnEarlierWindow) {
+  FixedWindow window(2, Time::s(1));
+  Time retry_after;
+  EXPECT_TRUE(window.admit(Time::ms(9500), kKey, retry_after));
+  EXPECT_TRUE(window.admit(Time::ms(9600), kKey, retry_after));
+  EXPECT_FALSE(window.admit(Time::ms(4500), kKey, retry_after));
+  EXPECT_EQ(retry_after, Time::ms(5500)) << "window 9 ends when the clock reads 10 s";
+  EXPECT_TRUE(window.admit(Time::s(10), kKey, retry_after));
+  window.forget(kKey);
+  EXPECT_EQ(window.forget_at(kKey), Time::zero()) << "forgotten: a key never seen";
+  EXPECT_TRUE(window.admit(Time::ms(4500), kKey, retry_after));
 }
 
 // --- Keys --------------------------------------------------------------------------------------
