@@ -16,12 +16,15 @@
 namespace dsim {
 
 // Time-weighted mean and maximum of a piecewise-constant integer level.
+//
+// The area under the level (level x nanoseconds) is summed exactly in 128-bit integers, once:
+// the means since the last reset and over the current window are differences from the area
+// at those instants. An update is an integer multiply-add (the level changes several times per
+// event, so this is on the hottest path), and no rounding accumulates over long runs.
 class TimeWeightedLevel {
  public:
   void set(Time now, int64_t level) {
-    const double area = static_cast<double>(level_) * static_cast<double>((now - last_).count_ns());
-    integral_ += area;
-    window_integral_ += area;
+    area_ += static_cast<Area>(level_) * (now - last_).count_ns();
     last_ = now;
     level_ = level;
     if (level > max_) max_ = level;
@@ -31,42 +34,39 @@ class TimeWeightedLevel {
   int64_t level() const { return level_; }
   int64_t max() const { return max_; }
   int64_t window_max() const { return window_max_; }
-  // Mean over [since, now].
-  double mean(Time since, Time now) const {
-    const double span = static_cast<double>((now - since).count_ns());
-    if (span <= 0) return static_cast<double>(level_);
-    const double total =
-        integral_ + static_cast<double>(level_) * static_cast<double>((now - last_).count_ns());
-    return total / span;
-  }
+  // Mean over [since, now], since being the last reset.
+  double mean(Time since, Time now) const { return mean_from(reset_area_, since, now); }
   // Mean over [window start, now].
-  double window_mean(Time now) const {
-    const double span = static_cast<double>((now - window_start_).count_ns());
-    if (span <= 0) return static_cast<double>(level_);
-    const double total = window_integral_ + static_cast<double>(level_) *
-                                                static_cast<double>((now - last_).count_ns());
-    return total / span;
-  }
+  double window_mean(Time now) const { return mean_from(window_area_, window_start_, now); }
   void reset(Time now) {
-    set(now, level_);  // keeps the window's share of the interval before the reset
-    integral_ = 0;
+    set(now, level_);
+    reset_area_ = area_;
     max_ = level_;
   }
   void reset_window(Time now) {
-    set(now, level_);  // fold the open interval into the integrals first
-    window_integral_ = 0;
+    set(now, level_);
+    window_area_ = area_;
     window_start_ = now;
     window_max_ = level_;
   }
 
  private:
+  __extension__ using Area = __int128;
+  double mean_from(Area start_area, Time since, Time now) const {
+    const int64_t span = (now - since).count_ns();
+    if (span <= 0) return static_cast<double>(level_);
+    const Area total = area_ - start_area + static_cast<Area>(level_) * (now - last_).count_ns();
+    return static_cast<double>(total) / static_cast<double>(span);
+  }
+
   Time last_;
   int64_t level_ = 0;
-  double integral_ = 0;  // level x nanoseconds
-  double window_integral_ = 0;
-  Time window_start_;
   int64_t max_ = 0;
   int64_t window_max_ = 0;
+  Area area_ = 0;         // since time zero
+  Area reset_area_ = 0;   // area_ at the last reset
+  Area window_area_ = 0;  // area_ at the start of the window
+  Time window_start_;
 };
 
 // Events that only some kinds produce, counted per component and per window. One enum (like
