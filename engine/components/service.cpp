@@ -456,6 +456,9 @@ void Service::on_faults_changed(Simulation& sim, const FaultEffects& before) {
     ++t.serial;
     free_tasks_.push_back(slot);
   }
+  // (Also abandons an idempotency store's check in progress, and forgets the handler's circuit
+  // breakers and retry budgets: process memory.)
+  out_.reset(sim);
   busy_ = 0;
   metrics().queue().set(sim.now(), 0);
   metrics().busy().set(sim.now(), 0);
