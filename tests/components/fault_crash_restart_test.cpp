@@ -1,7 +1,7 @@
 // A crash restarts a process with nothing of its memory: the circuit breakers and retry budgets
 // of the calls it makes (Outbound::reset) start as at the beginning of the run - the breaker
 // closed with an empty window, the budget with nothing counted - in every kind that makes calls
-// and can crash (service, gateway, load_balancer).
+// and can crash (service, gateway, load_balancer, cache).
 //
 // Arrivals are `constant: 10/s` (one request at 0.1 s, 0.2 s, ...); crashes fall between two
 // arrivals (x.05 s) so that no tie decides a count.
@@ -36,6 +36,8 @@ const Caller kCallers[] = {
     {"service", "{kind: service, workers: 100, handler: [{call: dep, POLICY}]}"},
     {"gateway", "{kind: gateway, routes: [{to: dep, POLICY}]}"},
     {"load_balancer", "{kind: load_balancer, backends: [dep], POLICY}"},
+    // ttl 1 ms: every get misses and reads through to dep, at once (no miss latency).
+    {"cache", "{kind: cache, ttl: 1ms, miss_latency: 0s, backing: dep, POLICY}"},
 };
 
 std::string caller_scenario(const Caller& c, const std::string& policy, const std::string& faults) {
