@@ -101,12 +101,13 @@ void Cache::entries_changed(Simulation& sim) {
   metrics().gauge(Gauge::cache_entries).set(sim.now(), static_cast<int64_t>(store_.size()));
 }
 
-// The cache's own clock, by which entries are stamped and judged expired: a clock_skew offset
-// makes entries filled before the skew expire early (ahead) or late (behind).
+// The cache's own clock (core/local_clock.hpp), by which entries are stamped and judged expired:
+// a clock_skew offset makes entries filled before the skew expire early (ahead) or late (behind),
+// a rate makes the ttl run out `rate` times as fast.
 Time Cache::local_now(const Simulation& sim) const {
   if (!faults().active) [[likely]]
     return sim.now();
-  return std::max(Time::zero(), sim.now() + faults().clock_offset);
+  return faults().local_time(sim.now());
 }
 
 // A crash: the state goes first, since an answer may bring a new call at once, which the crashed

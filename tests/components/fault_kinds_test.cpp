@@ -524,5 +524,32 @@ faults:
   EXPECT_EQ(metrics_of(*sim, "cache").counter(Counter::cache_misses), 2u);
 }
 
+// A cache whose clock runs twice as fast from the start: the entry filled at 0.101 s (on its
+// clock 0.202 s) with a ttl of 10 s expires when its clock reads 10.202 s, at 5.101 s of true
+// time. So the get of 5.1 s still hits and that of 5.2 s misses: 2 misses and 58 hits in 6 s
+// (a true clock would keep the entry until 10.101 s: 1 miss).
+TEST(FaultClockSkew, AFastClockRunsACacheEntrysTtlOutEarly) {
+  const std::string yaml = R"(
+duration: 6s
+components:
+  users: {kind: source, arrivals: {constant: 10/s}, target: cache}
+  cache: {kind: cache, ttl: 10s, hit_latency: 1ms, miss_latency: 1ms, backing: db}
+  db: {kind: sink}
+faults:
+  fast: {kind: clock_skew, targets: [cache], rate: 2}
+)";
+  Simulation sim(load_text(yaml));
+  const StationMetrics& m = metrics_of(sim, "cache");
+  sim.run_until(Time::ms(5100));
+  EXPECT_EQ(m.counter(Counter::cache_misses), 1u);
+  EXPECT_EQ(m.counter(Counter::cache_hits), 50u);
+  sim.run_until(Time::ms(5200));
+  EXPECT_EQ(m.counter(Counter::cache_misses), 2u);
+  sim.run();
+  EXPECT_TRUE(Balanced(sim));
+  EXPECT_EQ(m.counter(Counter::cache_misses), 2u);
+  EXPECT_EQ(m.counter(Counter::cache_hits), 58u);
+}
+
 }  // namespace
 }  // namespace dsim::test
