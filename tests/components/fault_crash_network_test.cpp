@@ -55,10 +55,10 @@ faults:
 //     after they were made, 5.8 ... 8.4 (27). In flight at 10 s: 8.5 ... 10.0 (16).
 //   kv_store (60 ms per GET, one at a time): x holds only 4.7 (arrived 5.0, done 5.06). Completed
 //     0.1 ... 4.6 (46) and, 0.66 s after, 5.8 ... 9.3 (36); in flight 9.4 ... 10.0 (7).
-//   gateway, load_balancer (a 1 s backend behind a second 300 ms link): an answer is back at x at
-//     t + 1.9 s, so x holds 3.2 ... 4.7 (16), each waiting for its backend (whose answers then
-//     reach nobody). Completed 0.1 ... 3.1 (31) and, 2.2 s after, 5.8 ... 7.8 (21); in flight
-//     7.9 ... 10.0 (22).
+//   gateway, load_balancer, a service's handler (a 1 s backend behind a second 300 ms link): an
+//     answer is back at x at t + 1.9 s, so x holds 3.2 ... 4.7 (16), each waiting for its backend
+//     (whose answers then reach nobody). Completed 0.1 ... 3.1 (31) and, 2.2 s after, 5.8 ... 7.8
+//     (21); in flight 7.9 ... 10.0 (22).
 //   cache (every get misses: ttl 1 ms; 1 ms miss latency, then the backend as above): the fill is
 //     back at t + 1.901 s; x holds 3.2 ... 4.7 (16). Completed 0.1 ... 3.1 (31) and 5.8 ... 7.7
 //     (20, 2.201 s after); in flight 7.8 ... 10.0 (23).
@@ -69,6 +69,10 @@ faults:
 //     settle. In flight: publishes 9.5 ... 10.0 (6), messages 8.2 ... 9.7 (16).
 const CrashUnderDelay kCases[] = {
     {"service", "  x: {kind: service, workers: 100, service_time: 1s}", "", 100, 64, 20, 16},
+    {"service_handler",
+     "  x: {kind: service, workers: 100, handler: [{call: api}]}\n"
+     "  api: {kind: service, workers: 100, service_time: 1s}",
+     "api", 100, 52, 26, 22},
     {"external", "  x: {kind: external, latency: 1s}", "", 100, 64, 20, 16},
     {"database", "  x: {kind: database, connections: 100, queries: [{name: q, time: 1s}]}", "", 100,
      64, 20, 16},
