@@ -101,18 +101,34 @@ void Cache::entries_changed(Simulation& sim) {
   metrics().gauge(Gauge::cache_entries).set(sim.now(), static_cast<int64_t>(store_.size()));
 }
 
-// The cache's own clock, by which entries are stamped and judged expired: a clock_skew offset
-// makes entries filled before the skew expire early (ahead) or late (behind).
+// The cache's own clock (core/local_clock.hpp), by which entries are stamped and judged expired:
+// a clock_skew offset makes entries filled before the skew expire early (ahead) or late (behind),
+// a rate makes the ttl run out `rate` times as fast.
 Time Cache::local_now(const Simulation& sim) const {
   if (!faults().active) [[likely]]
     return sim.now();
-  return std::max(Time::zero(), sim.now() + faults().clock_offset);
+  return faults().local_time(sim.now());
 }
 
+// A crash: the state goes first, since an answer may bring a new call at once, which the crashed
+// cache refuses at its door; then the calls it held fail, in handle order. The cache keeps no
+// list of the calls in its hit or miss latency, so it finds them all in the call table.
 void Cache::on_faults_changed(Simulation& sim, const FaultEffects& before) {
-  if (faults().crashed && !before.crashed) {
-    store_.shrink(0);
-    metrics().gauge(Gauge::cache_entries).set(sim.now(), 0);
+  if (!faults().crashed || before.crashed) return;
+  std::vector<CallHandle> held;
+  for (CallHandle h = 0; h < sim.calls().capacity(); ++h) {
+    if (sim.calls().held_by(h, index())) held.push_back(h);
+  }
+  for (uint32_t slot = 0; slot < pending_.size(); ++slot) {
+    if (pending_[slot].live) close_pending(slot);  // (a pending kFetch then finds it stale)
+  }
+  waiters_.clear();
+  free_waiters_.clear();
+  out_.reset(sim);  // abandons the backing calls; breaker and retry budget start afresh
+  store_.shrink(0);
+  metrics().gauge(Gauge::cache_entries).set(sim.now(), 0);
+  for (CallHandle h : held) {
+    if (!left_hanging_by_crash(sim, *this, h)) respond(sim, h, Reply::failure(Reason::unavailable));
   }
 }
 
@@ -137,7 +153,8 @@ void Cache::respond(Simulation& sim, CallHandle h, const Reply& reply) {
 void Cache::answer_after(Simulation& sim, CallHandle h, const Distribution& d, Rng& rng) {
   const Time delay = d.sample(rng);
   if (delay > Time::zero()) {
-    sim.schedule(sim.now() + delay, *this, kAnswer, h);
+    // With the call's serial: a crash may fail the call meanwhile (and its slot be reused).
+    sim.schedule(sim.now() + delay, *this, kAnswer, pack_handle(h, sim.call(h).serial));
   } else {
     respond(sim, h, Reply::success());
   }
@@ -261,7 +278,11 @@ void Cache::on_event(Simulation& sim, const Event& e) {
     return;
   }
   if (e.kind == kAnswer) {
-    respond(sim, static_cast<CallHandle>(e.payload), Reply::success());
+    const CallHandle h = payload_handle(e.payload);
+    // Failed by a crash (released, or its answer on the wire), or left hanging by one.
+    if (sim.calls().is_current(h, payload_serial(e.payload)) && sim.calls().held_by(h, index())) {
+      respond(sim, h, Reply::success());
+    }
     return;
   }
   const uint32_t slot = payload_handle(e.payload);  // kFetch: miss_latency has passed

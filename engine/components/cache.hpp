@@ -11,6 +11,11 @@
 // the entry is updated (write_through), deleted (invalidate) or left alone (write_around). A delete
 // removes the entry. Entries expire `ttl` after they were filled, whatever the eviction order.
 //
+// A crash (faults/fault_hooks.hpp) loses the process: the entries, and every call it holds - a
+// get in its hit or miss latency, a miss waiting for its fill (and the misses coalesced onto
+// it), a set waiting for its write - fails with `unavailable` (mode hang: is never answered);
+// its backing calls are abandoned, so their late answers fill nothing.
+//
 // The cache does not hold values, only which keys it has: stale data is not modelled. Its own
 // capacity to serve is unlimited (each operation just takes its latency); put a service in front
 // to model a saturated cache server.
@@ -64,7 +69,7 @@ class Cache final : public Component, public CallOwner {
   void on_reply(Simulation& sim, CallHandle h, const Reply& r) override;
   void on_call_done(Simulation& sim, uint64_t token, const Reply& reply) override;
   void on_params_changed(Simulation& sim, const std::string& param) override;
-  // A crash empties the cache: it restarts cold.
+  // A crash empties the cache (it restarts cold) and fails every call it holds.
   void on_faults_changed(Simulation& sim, const FaultEffects& before) override;
   Time local_now(const Simulation& sim) const;
 

@@ -161,7 +161,7 @@ uint32_t CacheStore::put(uint64_t key, Time now, int64_t capacity) {
     if (expiring_) {
       entries_[i].expires = now + ttl_;
       unlink<DSIM_FILL>(fill_order_.head, fill_order_.tail, i);
-      push_back<DSIM_FILL>(fill_order_.head, fill_order_.tail, i);
+      link_by_expiry(i);
     }
     return 0;
   }
@@ -185,9 +185,33 @@ uint32_t CacheStore::put(uint64_t key, Time now, int64_t capacity) {
   if (policy_ == Policy::lfu) lfu_insert(i);
   if (expiring_) {
     entries_[i].expires = now + ttl_;
-    push_back<DSIM_FILL>(fill_order_.head, fill_order_.tail, i);
+    link_by_expiry(i);
   }
   return evicted;
+}
+
+// At the back (the newest fill), unless entries there expire later - the clock stepped back
+// since they were filled: then just before the first of them, so that the list stays in expiry
+// order. Equal expiries keep fill order.
+void CacheStore::link_by_expiry(uint32_t i) {
+  uint32_t before = kNone;  // the entry i goes in front of
+  for (uint32_t j = fill_order_.tail; j != kNone && entries_[j].expires > entries_[i].expires;
+       j = entries_[j].older) {
+    before = j;
+  }
+  if (before == kNone) {
+    push_back<DSIM_FILL>(fill_order_.head, fill_order_.tail, i);
+    return;
+  }
+  Entry& e = entries_[i];
+  e.newer = before;
+  e.older = entries_[before].older;
+  if (e.older != kNone) {
+    entries_[e.older].newer = i;
+  } else {
+    fill_order_.head = i;
+  }
+  entries_[before].older = i;
 }
 
 void CacheStore::remove(uint32_t i) {

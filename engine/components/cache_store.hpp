@@ -16,6 +16,10 @@
 //        entry that would expire soonest (the oldest fill).
 // With a ttl, every entry also sits in that fill-order list, so expire(now) removes the expired
 // ones from its front; an entry filled at t is held for [t, t + ttl) and gone at t + ttl.
+// The fill instants are read on the cache's clock, which clock_skew may step back
+// (core/local_clock.hpp). An entry filled after such a step expires before some filled earlier:
+// it is linked in before them, so that the list stays in expiry order. (That walk, from the
+// back, is the only cost above O(1), and only after a step back.)
 #pragma once
 
 #include <cstddef>
@@ -88,6 +92,7 @@ class CacheStore {
   void unlink(uint32_t& head, uint32_t& tail, uint32_t i);
 
   void touch(uint32_t i);
+  void link_by_expiry(uint32_t i);
   void lfu_insert(uint32_t i);
   void lfu_remove(uint32_t i);
   uint32_t new_bucket(uint64_t freq, uint32_t lower, uint32_t higher);

@@ -443,7 +443,8 @@ void Gateway::on_params_changed(Simulation& sim, const std::string& param) {
 // A crash: every request held fails now - those waiting for a worker in queue order, then the
 // tasks in slot order - after the state is cleared, since an answer may bring a new call at
 // once, which the crashed gateway refuses at its door. Its own calls to stores and backends are
-// abandoned: their answers reach nobody. The restart brings fresh local limiters.
+// abandoned: their answers reach nobody. The restart brings fresh local limiters, circuit
+// breakers and retry budgets.
 void Gateway::on_faults_changed(Simulation& sim, const FaultEffects& before) {
   if (faults().crashed == before.crashed) return;
   if (!faults().crashed) {
@@ -464,6 +465,7 @@ void Gateway::on_faults_changed(Simulation& sim, const FaultEffects& before) {
     ++t.serial;
     free_tasks_.push_back(slot);
   }
+  out_.reset(sim);  // its routes' circuit breakers and retry budgets were process memory too
   busy_ = 0;
   metrics().queue().set(sim.now(), 0);
   metrics().busy().set(sim.now(), 0);

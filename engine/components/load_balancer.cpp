@@ -466,7 +466,8 @@ void LoadBalancer::set_rotation(Simulation& sim, uint32_t backend, bool in) {
 
 // Every call held fails now, in slot order, after the state is cleared (an answer may bring a
 // new call at once, which the crashed balancer refuses at its door); the attempts to backends
-// are abandoned. While down the balancer does not probe.
+// are abandoned, and its circuit breakers and retry budgets are forgotten. While down the
+// balancer does not probe.
 void LoadBalancer::on_faults_changed(Simulation& sim, const FaultEffects& before) {
   if (faults().crashed == before.crashed) return;
   if (!faults().crashed) {
@@ -484,6 +485,7 @@ void LoadBalancer::on_faults_changed(Simulation& sim, const FaultEffects& before
     ++c.serial;
     free_held_.push_back(slot);
   }
+  out_.reset(sim);  // its per-backend circuit breakers and retry budgets start afresh
   for (CallHandle h : calls) {
     if (left_hanging_by_crash(sim, *this, h)) continue;
     metrics().on_lost(sim.now(), outcome_of(Reason::unavailable), Reason::unavailable);

@@ -173,6 +173,24 @@ void Outbound::cancel(Simulation& sim, uint64_t id) {
   release(sim, slot);
 }
 
+void Outbound::reset(Simulation& sim) {
+  for (uint32_t slot = 0; slot < exchanges_.size(); ++slot) {
+    if (exchanges_[slot].live) cancel(sim, pack_handle(slot, exchanges_[slot].generation));
+  }
+  // Fresh objects: with no exchange left, no result of an attempt made before can reach them.
+  for (Site& s : sites_) {
+    if (s.breaker) {
+      if (s.breaker->state() != CircuitBreaker::State::closed) {
+        owner_.metrics()
+            .gauge(Gauge::breaker_state)
+            .set(sim.now(), static_cast<int64_t>(CircuitBreaker::State::closed));
+      }
+      s.breaker = std::make_unique<CircuitBreaker>(s.policy->circuit_breaker);
+    }
+    if (s.budget) s.budget = std::make_unique<RetryBudget>(s.policy->retry.budget);
+  }
+}
+
 void Outbound::set_outstanding(Simulation& sim, Site& site, int64_t delta) {
   site.outstanding += delta;
   total_outstanding_ += delta;

@@ -105,6 +105,11 @@ class Outbound {
   // Stops an exchange: its attempt in progress is abandoned and on_call_done is never called.
   void cancel(Simulation& sim, uint64_t id);
 
+  // The owner's process restarted (a crash, faults/fault_hooks.hpp): its memory is gone. Every
+  // exchange still in progress is cancelled as by cancel(), and every site's circuit breaker is
+  // closed with an empty window and its retry budget empty, as at the start of the run.
+  void reset(Simulation& sim);
+
   bool owns(const Event& e) const { return e.kind >= kFirstEventKind; }
   void on_event(Simulation& sim, const Event& e);
   void on_reply(Simulation& sim, CallHandle h, const Reply& r);

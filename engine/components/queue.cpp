@@ -234,7 +234,8 @@ void Queue::accept(Simulation& sim, CallHandle h) {
   }
   const Time latency = p_.publish_latency.sample(publish_rng_);
   if (latency > Time::zero()) {
-    sim.schedule(sim.now() + latency, *this, kPublished, h);
+    // With the call's serial: a crash may fail the publish meanwhile (and its slot be reused).
+    sim.schedule(sim.now() + latency, *this, kPublished, pack_handle(h, sim.call(h).serial));
     return;
   }
   publish(sim, h);
@@ -540,9 +541,13 @@ void Queue::on_event(Simulation& sim, const Event& e) {
   }
   const uint32_t m = payload_handle(e.payload);
   switch (e.kind) {
-    case kPublished:
-      publish(sim, static_cast<CallHandle>(e.payload));
+    case kPublished: {
+      const CallHandle h = payload_handle(e.payload);
+      // Lost with a crash meanwhile (answered, or left hanging in mode hang): not stored.
+      if (sim.calls().is_current(h, payload_serial(e.payload)) && sim.calls().held_by(h, index()))
+        publish(sim, h);
       break;
+    }
     case kVisible: {
       const Message& msg = messages_[m];
       if (!msg.live || msg.serial != payload_serial(e.payload)) return;
@@ -585,6 +590,21 @@ void Queue::on_faults_changed(Simulation& sim, const FaultEffects& before) {
     }
   }
   metrics().gauge(Gauge::blocked_publishers).set(sim.now(), 0);
+  // So do publishes still being stored (publish_latency): the publisher cannot know whether its
+  // message was kept, and none is. They are the calls the queue still holds (found in the call
+  // table, in handle order; the blocked ones, answered above, no longer count).
+  std::vector<CallHandle> storing;
+  for (CallHandle h = 0; h < sim.calls().capacity(); ++h) {
+    if (sim.calls().held_by(h, index())) storing.push_back(h);
+  }
+  for (CallHandle h : storing) {
+    if (faults().crash_hangs) {
+      metrics().on_arrival(sim.now());  // (a publish counts when it is answered)
+      left_hanging_by_crash(sim, *this, h);
+    } else {
+      reject(sim, h, Reason::unavailable);
+    }
+  }
   if (p_.durable) return;  // on disk: every message is there after the restart
   // In memory: every message not yet settled is gone, in message-table order. A consumer still
   // processing one finds its receipt stale when it answers.

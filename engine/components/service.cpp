@@ -219,8 +219,10 @@ void Service::on_event(Simulation& sim, const Event& e) {
     return;
   }
   const CallHandle h = payload_handle(e.payload);
-  // Failed by a crash, or left hanging by one (mode hang: the call lives on, unanswered).
-  if (!sim.calls().is_current(h, payload_serial(e.payload)) || sim.call(h).lost) return;
+  // Failed by a crash (released, or its answer still on the wire), or left hanging by one (mode
+  // hang: the call lives on, unanswered).
+  if (!sim.calls().is_current(h, payload_serial(e.payload)) || !sim.calls().held_by(h, index()))
+    return;
   release_worker(sim);
   count_side_effect(sim, h);
   const uint32_t to = router_.next(routing_rng_);
@@ -436,13 +438,11 @@ void Service::on_faults_changed(Simulation& sim, const FaultEffects& before) {
   // Every call this service holds - waiting, in service, or in a handler (whose own calls are
   // abandoned) - fails now, in handle order. The state is cleared first: the answers may bring
   // new calls at once, which the crashed service refuses at its door.
+  // (Neither a call the network is still carrying here or back to its caller, nor one left
+  // hanging by an earlier crash in mode hang, is held: see CallPool::held_by.)
   std::vector<CallHandle> held;
   for (CallHandle h = 0; h < sim.calls().capacity(); ++h) {
-    // (A call left hanging by an earlier crash in mode hang is no longer held: it waits for its
-    // caller to give up.)
-    if (sim.calls().is_live(h) && sim.call(h).callee == index() && !sim.call(h).lost) {
-      held.push_back(h);
-    }
+    if (sim.calls().held_by(h, index())) held.push_back(h);
   }
   while (!waiting_.empty()) waiting_.pop();
   for (uint32_t slot = 0; slot < tasks_.size(); ++slot) {
@@ -456,6 +456,9 @@ void Service::on_faults_changed(Simulation& sim, const FaultEffects& before) {
     ++t.serial;
     free_tasks_.push_back(slot);
   }
+  // (Also abandons an idempotency store's check in progress, and forgets the handler's circuit
+  // breakers and retry budgets: process memory.)
+  out_.reset(sim);
   busy_ = 0;
   metrics().queue().set(sim.now(), 0);
   metrics().busy().set(sim.now(), 0);

@@ -32,6 +32,11 @@ struct Call {
   // The network lost its request or its response: nobody will answer it, so it is released
   // when its caller abandons it (see Simulation::abandon).
   bool lost = false;
+  // The network is carrying its request (not yet arrived at the callee) or its answer (the
+  // callee has replied): a delay of core/network.hpp. Either way the callee does not hold it, so
+  // a crash of the callee must leave it alone: the request arrives later like any new call, the
+  // answer reaches the caller as sent (simulation_network.cpp).
+  bool in_transit = false;
 };
 
 class CallPool {
@@ -63,8 +68,16 @@ class CallPool {
     return h < slots_.size() && slots_[h].serial == serial;
   }
   // Whether slot h holds a call now (acquire and release each step the serial, so a live slot's
-  // serial is odd). O(1); a crash uses it to find the calls a component holds.
+  // serial is odd). O(1).
   bool is_live(CallHandle h) const { return h < slots_.size() && (slots_[h].serial & 1) != 0; }
+  // Whether component `c` holds call h: it has arrived there and is not yet answered (nor left
+  // hanging by a crash in mode hang, which marks it lost). A kind that does not keep its own list
+  // of the calls it holds finds them with this at a crash, scanning the slots in handle order.
+  bool held_by(CallHandle h, uint32_t c) const {
+    if (!is_live(h)) return false;
+    const Call& call = slots_[h];
+    return call.callee == c && !call.lost && !call.in_transit;
+  }
   uint64_t live() const { return live_; }
   size_t capacity() const { return slots_.size(); }
 

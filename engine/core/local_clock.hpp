@@ -1,5 +1,5 @@
 // A component's own clock, as clock_skew makes it: the clock its absolute timers are read on
-// (a kv_store's key expiry, a rate limiter's windows and buckets).
+// (a kv_store's key expiry, a cache's entry expiry, a rate limiter's windows and buckets).
 //
 // It reads the true (simulated) time, plus the offset of the clock_skew faults acting on the
 // component, plus a drift: while their rate r is not 1, the clock runs r times as fast as true
@@ -8,7 +8,7 @@
 //   - when the rate is back to exactly 1 (no rate skew acts any more) the drift is dropped: the
 //     clock is set right, as NTP steps a clock that has gone far off;
 //   - an offset steps the reading at once, forward or back, when it starts, changes or ends.
-// So the clock may step backwards; what reads it must cope (see rate_limiter.hpp, kv_store.hpp).
+// So the clock may step backwards; what reads it must cope (rate_limiter, kv_store, cache_store).
 //
 // Exact and deterministic: a rate is held in parts per billion, readings are integer ns computed
 // in 128 bits. A clock never reads before zero (the start of the run): one set behind by more

@@ -3,7 +3,8 @@
 //
 // Lifetimes. A call is released exactly once, when its answer reaches its caller (or nobody):
 // - a delayed request or response is an event carrying the call's handle and serial; the call
-//   stays live meanwhile (an abandoned call in transit still arrives, and is answered to nobody);
+//   stays live meanwhile, marked `in_transit` so that no crash takes it for a call its callee
+//   holds (an abandoned call in transit still arrives, and is answered to nobody);
 // - a lost message leaves a call that nobody will answer: it is marked `lost` and released when
 //   its caller abandons it (at its timeout) - at once if the caller had already abandoned it. A
 //   caller without a timeout waits for ever, and its request stays in flight: that is the lesson;
@@ -32,6 +33,7 @@ bool Simulation::hold_request(CallHandle h, uint32_t from) {
       }
       if (v.delay > Time::zero()) {
         ++tally.delayed;
+        calls_[h].in_transit = true;
         queue_.push(now_ + v.delay, kSystem, v.duplicate ? kRequestArrivesTwice : kRequestArrives,
                     pack_handle(h, calls_[h].serial));
         return true;
@@ -72,6 +74,7 @@ bool Simulation::send_response(CallHandle h, Reply& r) {
       ++tally.delayed;
       if (replies_in_transit_.size() <= h) replies_in_transit_.resize(calls_.capacity());
       replies_in_transit_[h] = r;
+      c.in_transit = true;  // (until the answer arrives, which releases the call)
       queue_.push(now_ + v.delay, kSystem, kResponseArrives, pack_handle(h, c.serial));
       return true;
     case NetworkVerdict::Fate::lose:
@@ -122,9 +125,11 @@ void Simulation::handle_network(const Event& e) {
   }
   switch (e.kind) {
     case kRequestArrives:
+      calls_[h].in_transit = false;
       arrive(h);
       break;
     case kRequestArrivesTwice:
+      calls_[h].in_transit = false;
       arrive_twice(h);
       break;
     case kResponseArrives: {

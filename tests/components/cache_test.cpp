@@ -132,6 +132,26 @@ TEST(CacheStore, TtlOrderEvictsTheEntryClosestToExpiry) {
   EXPECT_EQ(s.eviction_order(), (std::vector<uint64_t>{3, 2}));
 }
 
+// The cache's clock may step back (clock_skew, core/local_clock.hpp): an entry filled after the
+// step expires before entries filled earlier, and takes its place in expiry order - for
+// expire() and for the ttl victim alike.
+TEST(CacheStore, AnEntryFilledAfterTheClockSteppedBackExpiresInItsTurn) {
+  CacheStore s(Policy::ttl, Time::s(10));
+  s.put(1, Time::s(18), 4);      // expires at 28 s
+  s.put(2, Time::s(19), 4);      // 29 s
+  s.put(3, Time::ms(14500), 4);  // the clock stepped back: 24.5 s, before both
+  s.put(4, Time::s(19), 4);      // 29 s, after 2 (equal expiries keep fill order)
+  EXPECT_EQ(s.eviction_order(), (std::vector<uint64_t>{3, 1, 2, 4}));
+  EXPECT_EQ(s.expire(Time::s(25)), 1u);
+  EXPECT_FALSE(s.contains(3));
+  s.put(2, Time::s(15), 4);  // refilled after the step: 25 s, now first
+  EXPECT_EQ(s.eviction_order(), (std::vector<uint64_t>{2, 1, 4}));
+  EXPECT_EQ(s.expire(Time::s(25)), 1u);
+  EXPECT_EQ(s.eviction_order(), (std::vector<uint64_t>{1, 4}));
+  EXPECT_EQ(s.expire(Time::s(29)), 2u);
+  EXPECT_EQ(s.size(), 0u);
+}
+
 TEST(CacheStore, ShrinkingEvictsInEvictionOrder) {
   CacheStore s(Policy::lru, Time::zero());
   for (uint64_t k = 0; k < 6; ++k) s.put(k, Time::zero(), 6);

@@ -1,6 +1,7 @@
 // A crash of the kinds that hold calls while something else works on them - an external (the
-// provider's latency), a gateway (validation, limiter stores, backends) and a load balancer (its
-// latency, backends) - ends the calls they hold at the crash instant, as a process crash does;
+// provider's latency), a gateway (validation, limiter stores, backends), a load balancer (its
+// latency, backends) and a cache (its latencies, fills) - ends the calls they hold at the crash
+// instant, as a process crash does;
 // the crash's `mode: hang` leaves them (and new calls) unanswered instead, so callers time out.
 // Conservation is checked at the end of every run; late answers from downstream must not count
 // twice.
@@ -9,6 +10,7 @@
 // arrivals (x.05 s) so that no tie decides a count.
 #include <gtest/gtest.h>
 
+#include "components/cache.hpp"
 #include "components/component_support.hpp"
 #include "components/external.hpp"
 #include "components/gateway.hpp"
@@ -383,6 +385,104 @@ faults:
   EXPECT_EQ(tally(log, Time::ms(3900), Time::ms(6000)).timed_out, 22u);
   EXPECT_EQ(log.count(Outcome::completed, Reason::none) + 22, log.entries.size());
   EXPECT_EQ(hung_calls(sim), 0u);
+}
+
+// ---- cache ---------------------------------------------------------------------------------
+
+// One key, read every 100 ms; gets take 250 ms on a hit and 250 ms before the fill on a miss,
+// misses are coalesced, entries live 3 s and the fill (a 1 s backend) is back 1 s after it went
+// out. So: 0.1 s misses, its fill goes out at 0.35 s and is back at 1.35 s (with the 12 gets of
+// 0.2 s ... 1.3 s that joined it); 1.4 s ... 4.3 s hit; the entry expires at 4.35 s; 4.4 s misses,
+// its fill goes out at 4.65 s, and 4.5 s ... 5.0 s join it. A crash at `at` finds the calls the
+// cache holds at that moment in one of these states.
+std::string cache_crash(const std::string& at, const std::string& mode) {
+  return R"(
+duration: 10s
+components:
+  users: {kind: source, arrivals: {constant: 10/s}, target: cache, timeout: 2s}
+  cache:
+    kind: cache
+    ttl: 3s
+    coalesce: true
+    hit_latency: 250ms
+    miss_latency: 250ms
+    backing: db
+  db: {kind: service, workers: 100, service_time: 1s}
+faults:
+  boom: {kind: crash, targets: [cache], at: )" +
+         at + ", restart_after: 1s, mode: " + mode + "}\n";
+}
+
+// At 5.05 s the cache holds 4.4 s's miss (its fill at the backend since 4.65 s) and the 6 gets of
+// 4.5 s ... 5.0 s coalesced onto it: all 7 fail with `unavailable` at the crash instant. The fill
+// is abandoned: the backend's answer at 5.65 s fills nothing, and the restarted cache (6.05 s) is
+// cold - 6.1 s misses again. Counts: completed 0.1 ... 4.3 (43) and 6.1 ... 9.7 (37: the fill
+// of 6.1 s is back at 7.35 s, hits from 7.4 s answer 250 ms later); refused 5.1 ... 6.0 (10); in
+// flight 9.8 ... 10.0 (3). Hits: 1.4 ... 4.3 and 7.4 ... 10.0 (57); misses: 0.1 ... 1.3, 4.4 ...
+// 5.0 and 6.1 ... 7.3 (33); the backend served 3 fills, one of them to nobody.
+TEST(FaultCrashCache, AMissWaitingForItsFillAndTheMissesCoalescedOntoItFailAtTheCrash) {
+  RequestLog log;
+  Simulation sim(load_text(cache_crash("5050ms", "reset")));
+  sim.add_observer(&log);
+  const auto& cache = dynamic_cast<const Cache&>(find_component(sim, "cache"));
+  sim.run_until(Time::ms(5050) - Time::ns(1));
+  EXPECT_EQ(cache.pending(), 1u);
+  EXPECT_EQ(metrics_of(sim, "cache").in_system().level(), 7);
+  sim.run_until(Time::ms(5050));
+  EXPECT_EQ(ended_at(log, Time::ms(5050), Reason::unavailable), 7u);
+  EXPECT_EQ(cache.pending(), 0u);
+  EXPECT_EQ(metrics_of(sim, "cache").in_system().level(), 0);
+  sim.run_until(Time::ms(6050));
+  EXPECT_EQ(cache.store().size(), 0u);  // the late answer (5.65 s) filled nothing
+  sim.run();
+  EXPECT_TRUE(Balanced(sim));
+  EXPECT_EQ(tally(log, Time::ms(100), Time::ms(4300)).completed, 43u);
+  const Tally down = tally(log, Time::ms(5100), Time::ms(6000));
+  EXPECT_EQ(down.refused_at_once, 10u);
+  EXPECT_EQ(down.completed + down.timed_out + down.other, 0u);
+  const Tally after = tally(log, Time::ms(6100), Time::ms(9700));
+  EXPECT_EQ(after.completed, 37u);
+  EXPECT_EQ(after.refused_at_once + after.timed_out + after.other, 0u);
+  EXPECT_EQ(log.entries.size(), 97u);  // 3 in flight
+  const StationMetrics& m = metrics_of(sim, "cache");
+  EXPECT_EQ(m.counter(Counter::cache_hits), 57u);
+  EXPECT_EQ(m.counter(Counter::cache_misses), 33u);
+  EXPECT_EQ(m.dropped()[static_cast<int>(Reason::unavailable)], 17u);
+  EXPECT_EQ(metrics_of(sim, "db").served(), 3u);
+}
+
+// At 4.52 s the cache holds 4.3 s's hit (answered at 4.55 s), 4.4 s's miss in its miss latency
+// (its fill would go out at 4.65 s) and 4.5 s coalesced onto it: 3 fail at the crash, and no
+// fill goes out. The backend sees 2 calls in the run: 0.1 s's fill and, after the restart
+// (5.52 s), 5.6 s's (back at 6.85 s; the entry would expire at 9.85 s, and 9.9 s's fill would go
+// out after the end).
+TEST(FaultCrashCache, GetsInTheirHitOrMissLatencyFailAtTheCrashAndNoFillGoesOut) {
+  RequestLog log;
+  auto sim = run_checked(cache_crash("4520ms", "reset"), {&log});
+  EXPECT_EQ(ended_at(log, Time::ms(4520), Reason::unavailable), 3u);
+  EXPECT_EQ(metrics_of(*sim, "db").arrivals(), 2u);
+  // Hits alone: 4.0 s ... 4.2 s are in their hit latency at 4.22 s.
+  RequestLog hits;
+  run_checked(cache_crash("4220ms", "reset"), {&hits});
+  EXPECT_EQ(ended_at(hits, Time::ms(4220), Reason::unavailable), 3u);
+}
+
+TEST(FaultCrashCache, SameSeedSameBytes) {
+  expect_reproducible(cache_crash("5050ms", "reset"));
+}
+
+// mode: hang - the 7 calls held at 5.05 s and the 10 of the down time are never answered and
+// time out at the source's 2 s; the cache counts the 7 it held as lost. The abandoned fill's
+// answer still fills nothing, and every hung call is released by its caller's timeout.
+TEST(FaultCrashCache, InModeHangCallersTimeOut) {
+  RequestLog log;
+  auto sim = run_checked(cache_crash("5050ms", "hang"), {&log});
+  EXPECT_EQ(ended_at(log, Time::ms(5050), Reason::unavailable), 0u);
+  EXPECT_EQ(tally(log, Time::ms(4400), Time::ms(6000)).timed_out, 17u);
+  EXPECT_EQ(tally(log, Time::ms(6100), Time::ms(9700)).completed, 37u);
+  const StationMetrics& m = metrics_of(*sim, "cache");
+  EXPECT_EQ(m.dropped()[static_cast<int>(Reason::unavailable)], 7u);
+  EXPECT_EQ(hung_calls(*sim), 0u);
 }
 
 // ---- mode hang on the other kinds -----------------------------------------------------------

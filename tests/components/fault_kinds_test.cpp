@@ -228,6 +228,43 @@ TEST(FaultCrash, AnInMemoryQueueLosesWhatItHolds) {
   EXPECT_EQ(q.held(), 0);
 }
 
+// A publish still being stored (publish_latency, 250 ms here) when the queue crashes is lost with
+// it, durable or not: at 5.02 s the publishes of 4.8 s, 4.9 s and 5.0 s fail with `unavailable`
+// and none becomes a message. Then 5.1 s ... 6.0 s are refused (down until 6.02 s), and the
+// publishes of 0.1 s ... 4.7 s (47) and 6.1 s ... 9.7 s (37) are stored, each message processed
+// at once: 184 requests (100 publishes, 84 messages), 168 completed, 13 dropped and the 3
+// publishes of 9.8 s ... 10.0 s in flight.
+TEST(FaultCrash, APublishBeingStoredIsLostWithTheQueue) {
+  for (const char* durable : {"true", "false"}) {
+    SCOPED_TRACE(durable);
+    const std::string yaml = std::string(R"(
+duration: 10s
+components:
+  producer: {kind: source, arrivals: {constant: 10/s}, target: jobs}
+  jobs:
+    kind: queue
+    durable: )") + durable + R"(
+    publish_latency: 250ms
+    consumers: {target: worker, count: 1}
+  worker: {kind: sink}
+faults:
+  boom: {kind: crash, targets: [jobs], at: 5020ms, restart_after: 1s}
+)";
+    RequestLog log;
+    auto sim = run_checked(yaml, {&log});
+    size_t at_crash = 0;
+    for (const Finished& f : log.entries) {
+      at_crash += f.reason == Reason::unavailable && f.finished == Time::ms(5020);
+    }
+    EXPECT_EQ(at_crash, 3u);
+    const Ledger l = sim->ledger();
+    EXPECT_EQ(l.generated, 184u);
+    EXPECT_EQ(l.completed, 168u);
+    EXPECT_EQ(l.dropped, 13u);
+    EXPECT_EQ(l.in_flight, 3u);
+  }
+}
+
 // A crashed cache restarts cold. 20 keys, one read every 10 ms: warm, every read hits; right
 // after the restart the first read of each key misses, then hits again.
 TEST(FaultCrash, ACacheRestartsColdAndItsHitRatioClimbsBack) {
@@ -522,6 +559,33 @@ faults:
   // real: that read misses (two misses in all: the first fill and this one; without the skew
   // only the first, as the run ends before 15.1s).
   EXPECT_EQ(metrics_of(*sim, "cache").counter(Counter::cache_misses), 2u);
+}
+
+// A cache whose clock runs twice as fast from the start: the entry filled at 0.101 s (on its
+// clock 0.202 s) with a ttl of 10 s expires when its clock reads 10.202 s, at 5.101 s of true
+// time. So the get of 5.1 s still hits and that of 5.2 s misses: 2 misses and 58 hits in 6 s
+// (a true clock would keep the entry until 10.101 s: 1 miss).
+TEST(FaultClockSkew, AFastClockRunsACacheEntrysTtlOutEarly) {
+  const std::string yaml = R"(
+duration: 6s
+components:
+  users: {kind: source, arrivals: {constant: 10/s}, target: cache}
+  cache: {kind: cache, ttl: 10s, hit_latency: 1ms, miss_latency: 1ms, backing: db}
+  db: {kind: sink}
+faults:
+  fast: {kind: clock_skew, targets: [cache], rate: 2}
+)";
+  Simulation sim(load_text(yaml));
+  const StationMetrics& m = metrics_of(sim, "cache");
+  sim.run_until(Time::ms(5100));
+  EXPECT_EQ(m.counter(Counter::cache_misses), 1u);
+  EXPECT_EQ(m.counter(Counter::cache_hits), 50u);
+  sim.run_until(Time::ms(5200));
+  EXPECT_EQ(m.counter(Counter::cache_misses), 2u);
+  sim.run();
+  EXPECT_TRUE(Balanced(sim));
+  EXPECT_EQ(m.counter(Counter::cache_misses), 2u);
+  EXPECT_EQ(m.counter(Counter::cache_hits), 58u);
 }
 
 }  // namespace
