@@ -1208,9 +1208,13 @@ void check_faults(Scenario& s, Diagnostics& d) {
     } else if (std::find(names.begin(), names.end(), a.fault) == names.end()) {
       std::vector<std::string> others = names;
       others.erase(std::find(others.begin(), others.end(), f.name));
-      d.error(at, context + ".after: no fault named " + quote_text(a.fault) +
-                      (others.empty() ? std::string(" (the scenario has no other fault)")
-                                      : did_you_mean(a.fault, others)));
+      std::string hint = others.empty() ? std::string(" (the scenario has no other fault)")
+                                        : did_you_mean(a.fault, others);
+      // `after: warmup_end` reads as a fault's name; an event needs the map form.
+      for (const char* const* e = FaultAfter::kEventNames; *e; ++e) {
+        if (a.fault == *e) hint += "; to follow the event, write after: {event: " + a.fault + "}";
+      }
+      d.error(at, context + ".after: no fault named " + quote_text(a.fault) + hint);
     }
   }
   // A chain of after: that comes back to where it started would never start. (A chain ends at a

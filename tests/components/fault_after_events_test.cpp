@@ -366,6 +366,9 @@ TEST(FaultAfterEventsLoadErrors, MessagesSayWhatIsWrongAndWhere) {
        "  g: {kind: slow, targets: [worker], factor: 2, at: 1s, duration: 1s}\n",
        "test.yaml:14:63: error: faults.f.after.when: recovery_time measures a stretch of the run "
        "after a fault, not one window; a trigger needs a measure of one window"},
+      {"  f: {kind: slow, targets: [worker], factor: 2, after: warmup_end}\n",
+       "test.yaml:14:56: error: faults.f.after: no fault named 'warmup_end' (the scenario has no "
+       "other fault); to follow the event, write after: {event: warmup_end}"},
       {"  f: {kind: slow, targets: [worker], factor: 2, after: {fault: g}}\n",
        "test.yaml:14:64: error: faults.f.after: no fault named 'g' (the scenario has no other "
        "fault)"},
