@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "components/source.hpp"
 #include "core/format.hpp"
 #include "core/simulation.hpp"
 #include "faults/fault_registry.hpp"
+#include "faults/fault_trigger.hpp"
 #include "scenario/param_text.hpp"
 #include "scenario/suggest.hpp"
 
@@ -34,15 +36,74 @@ Time boundary(Time from, Time length, int64_t k, int64_t n) {
 
 FaultController::FaultController(Simulation& sim, const std::vector<FaultSpec>& timeline,
                                  const std::vector<ComponentGroup>& groups)
-    : sim_(sim), timeline_(timeline), groups_(groups), timeline_started_(timeline.size(), 0) {
+    : sim_(sim),
+      timeline_(timeline),
+      groups_(groups),
+      timeline_started_(timeline.size(), 0),
+      trigger_component_(timeline.size(), UINT32_MAX),
+      triggered_(timeline.size(), 0) {
   for (const auto& c : sim_.components()) {
     c->faults().rng = sim_.make_rng(*c, "faults");
   }
+  bool any_trigger = false;
+  for (size_t i = 0; i < timeline_.size(); ++i) {
+    const FaultAfter& a = timeline_[i].params->after;
+    if (!a.follows_condition()) continue;
+    const Component* c =
+        a.condition.empty() ? nullptr : sim_.find(a.condition.front().measure.scope_name);
+    if (!c) {
+      throw std::invalid_argument("faults." + timeline_[i].name +
+                                  ".after.when: the condition was not checked by the loader");
+    }
+    trigger_component_[i] = c->index();
+    any_trigger = true;
+  }
+  if (any_trigger) sim_.add_observer(&watch_);
 }
 
 void FaultController::on_run_start() {
   for (size_t i = 0; i < timeline_.size(); ++i) {
-    if (!timeline_[i].params->after.present) schedule_timeline(i, timeline_[i].params->at);
+    const FaultAfter& a = timeline_[i].params->after;
+    if (!a.present) {
+      schedule_timeline(i, timeline_[i].params->at);
+    } else if (a.follows_event()) {
+      const Time at = event_instant(timeline_[i]);
+      if (at != Time::max()) schedule_timeline(i, at + a.offset);
+    }
+  }
+}
+
+// The instant of an `after: {event: ...}` anchor, known when the run starts (max: never). The
+// warm-up's end is scheduled before the timeline, so a fault at the same instant starts after it.
+Time FaultController::event_instant(const FaultSpec& spec) const {
+  const FaultAfter& a = spec.params->after;
+  if (a.event == FaultAfter::kWarmupEnd) {
+    const Time w = sim_.warmup();
+    return w == Time::zero() || w < sim_.end_time() ? w : Time::max();
+  }
+  // A schedule step, as the source's parameters say when the run starts (a live change of its
+  // arrivals later does not move the fault).
+  const Component* c = sim_.find(a.of.name);
+  const auto* p = c ? dynamic_cast<const SourceParams*>(&c->params()) : nullptr;
+  if (!p || p->arrivals.mode != ArrivalSpec::Mode::schedule ||
+      a.step >= static_cast<int64_t>(p->arrivals.schedule.size())) {
+    throw std::runtime_error("fault timeline: faults." + spec.name +
+                             ".after: " + quote_text(a.of.name) + " has no schedule step " +
+                             std::to_string(a.step) + " when the run starts");
+  }
+  return p->arrivals.schedule[static_cast<size_t>(a.step)].at;
+}
+
+// The first window at whose end a `when:` condition holds starts its fault (plus the offset).
+void FaultController::check_triggers(const WindowReport& report) {
+  for (size_t i = 0; i < timeline_.size(); ++i) {
+    if (trigger_component_[i] == UINT32_MAX || triggered_[i] || timeline_started_[i]) continue;
+    const FaultAfter& a = timeline_[i].params->after;
+    const StationMetrics& m = sim_.components()[trigger_component_[i]]->metrics();
+    if (trigger_holds(a.condition.front(), m, report.start, report.end)) {
+      triggered_[i] = 1;
+      schedule_timeline(i, sim_.now() + a.offset);
+    }
   }
 }
 
@@ -82,7 +143,7 @@ void FaultController::on_system_event(const Event& e) {
 void FaultController::follow(const std::string& name, int edge) {
   for (size_t i = 0; i < timeline_.size(); ++i) {
     const FaultAfter& a = timeline_[i].params->after;
-    if (a.present && !timeline_started_[i] && a.fault == name && a.edge == edge) {
+    if (a.follows_fault() && !timeline_started_[i] && a.fault == name && a.edge == edge) {
       schedule_timeline(i, sim_.now() + a.offset);
     }
   }

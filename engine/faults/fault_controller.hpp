@@ -5,6 +5,12 @@
 // from YAML at 2m and one started live by a test or the viewer at 2m (after run_until(2m)) give
 // the same run, byte for byte.
 //
+// `after:` anchors (faults/fault_spec.hpp): a fault's start or end calls follow(); the warm-up's
+// end and a source's schedule steps are instants known when the run starts, so on_run_start()
+// schedules them; `when:` conditions are checked by an Observer at every time-series window's
+// end (attached only if the timeline has one), which schedules the start like the others - it
+// never changes the model from inside the notification.
+//
 // Every activation gets an ActiveFault (kept after it ends, in start order) and a FaultWindow in
 // Simulation::fault_windows(). Whenever a fault starts, changes or ends, the FaultState of each
 // of its targets is rebuilt from every fault still acting on it, and the component is told
@@ -17,6 +23,7 @@
 #include <vector>
 
 #include "core/event_queue.hpp"
+#include "core/observer.hpp"
 #include "faults/fault_spec.hpp"
 
 namespace dsim {
@@ -59,7 +66,7 @@ class FaultController {
   const std::vector<FaultSpec>& timeline() const { return timeline_; }
 
   // --- For Simulation ----------------------------------------------------------------------
-  void on_run_start();                   // schedules the timeline's `at` starts
+  void on_run_start();  // schedules the timeline's `at` starts and the starts after events
   void on_system_event(const Event& e);  // kFaultTimeline / kFaultStep events
   static constexpr uint32_t kFaultTimeline = 2;
   static constexpr uint32_t kFaultStep = 3;
@@ -75,11 +82,28 @@ class FaultController {
   void rebuild(const std::vector<uint32_t>& components);
   void follow(const std::string& name, int edge);  // starts `after:` faults of this edge
   void schedule_timeline(size_t index, Time at);
+  Time event_instant(const FaultSpec& spec) const;  // of an `after: {event: ...}` anchor
+  void check_triggers(const WindowReport& report);  // `after: {when: ...}` anchors
+
+  // The window-end door for `when:` triggers.
+  class TriggerWatch final : public Observer {
+   public:
+    explicit TriggerWatch(FaultController& c) : c_(c) {}
+    void on_window(const Simulation&, const WindowReport& report) override {
+      c_.check_triggers(report);
+    }
+
+   private:
+    FaultController& c_;
+  };
 
   Simulation& sim_;
   std::vector<FaultSpec> timeline_;
   std::vector<ComponentGroup> groups_;
-  std::vector<int> timeline_started_;  // per timeline fault: started already (once only)
+  std::vector<int> timeline_started_;        // per timeline fault: started already (once only)
+  std::vector<uint32_t> trigger_component_;  // per timeline fault: its `when:` component, or max
+  std::vector<int> triggered_;               // per timeline fault: its `when:` has held
+  TriggerWatch watch_{*this};
   std::vector<ActiveFault> faults_;
 };
 

@@ -38,13 +38,48 @@ std::string FaultTarget::check() {
 }
 
 void FaultAfter::describe(ParamVisitor& v) {
-  v.text({"fault", "fault name", "The fault of the timeline this one follows.", true}, fault);
-  v.choice({"edge", "choice", "Follow that fault's start or its end."}, edge, kEdgeNames);
-  v.duration({"offset", "duration", "How long after that edge this fault starts."}, offset);
+  v.text({"fault", "fault name", "The fault of the timeline this one follows."}, fault);
+  v.choice({"edge", "choice", "With fault: follow that fault's start or its end."}, edge,
+           kEdgeNames);
+  v.choice({"event", "choice",
+            "Follow an event of the run instead: warmup_end (the end of the warm-up), or "
+            "schedule_step (a source's arrival schedule entering an entry; with of and step)."},
+           event, kEventNames);
+  v.target({"of", "component", "With event: schedule_step, the source."}, of);
+  v.count({"step", "count",
+           "With event: schedule_step, the entry of the source's schedule, counted from 0 (as in "
+           "arrivals.schedule[1])."},
+          step, 0, INT32_MAX);
+  v.text({"when", "condition",
+          "Follow a condition instead: an expectation on one component, e.g. "
+          "'max(queue.depth, of: orders) > 500', checked at the end of every time-series "
+          "window; the first window at whose end it holds starts the fault."},
+         when);
+  v.duration(
+      {"offset", "duration", "How long after that edge, event or window end this fault starts."},
+      offset);
 }
 
 std::string FaultAfter::check() {
-  return fault.empty() ? "fault: expected the name of another fault" : std::string();
+  const int anchors = has("fault") + has("event") + has("when");
+  if (anchors != 1) {
+    return "give exactly one of fault, event or when (what this fault follows)";
+  }
+  if (has("fault") && fault.empty()) return "fault: expected the name of another fault";
+  if (has("when") && when.empty()) {
+    return "when: expected a condition such as 'max(queue.depth, of: orders) > 500'";
+  }
+  if (has("edge") && !has("fault")) {
+    return "edge belongs to fault (an event or a condition has no start and end)";
+  }
+  const bool step_event = has("event") && event == kScheduleStep;
+  if ((has("of") || has("step")) && !step_event) {
+    return std::string(has("of") ? "of" : "step") + " belongs to event: schedule_step";
+  }
+  if (step_event && (!has("of") || !has("step"))) {
+    return "schedule_step needs of (the source) and step (the entry of its schedule, from 0)";
+  }
+  return {};
 }
 
 void FaultParams::describe(ParamVisitor& v) {
@@ -54,8 +89,10 @@ void FaultParams::describe(ParamVisitor& v) {
          targets);
   v.duration({"at", "duration", "When the fault starts (from the beginning of the run)."}, at);
   v.group({"after", "block",
-           "Start instead when another fault starts or ends, plus an offset: `{fault, edge, "
-           "offset}` or just the fault's name (its end)."},
+           "Start instead, plus an offset, when another fault starts or ends (`{fault, edge}`, or "
+           "just its name: its end), when an event of the run happens (`{event: warmup_end}`, "
+           "`{event: schedule_step, of, step}`) or when a condition first holds at a window's "
+           "end (`{when: 'max(queue.depth, of: q) > 500'}`)."},
           after);
   v.duration({"duration", "duration",
               "How long the fault lasts. Absent (with no end): until the run ends or the fault is "

@@ -23,6 +23,7 @@
 #include "core/location.hpp"
 #include "core/params.hpp"
 #include "core/time.hpp"
+#include "scenario/expectation.hpp"
 
 namespace dsim {
 
@@ -46,15 +47,34 @@ struct FaultTarget : ParamGroup {
   std::string check() override;
 };
 
-// `after:` - start when another fault of the timeline starts or ends, plus an offset.
+// `after:` - what a fault of the timeline follows, plus an offset. Exactly one anchor:
+//   fault: NAME (edge: start|end)      another fault of the timeline starts or ends;
+//   event: warmup_end                  the warm-up ends (at 0 without a warm-up);
+//   event: schedule_step, of, step     a source's arrival schedule enters its step-th entry;
+//   when: "CONDITION"                  an expectation-style condition on one component first
+//                                      holds at the end of a time-series window
+//                                      (faults/fault_trigger.hpp).
 struct FaultAfter : ParamGroup {
+  enum Event : int { kWarmupEnd = 0, kScheduleStep = 1 };
   std::string fault;
-  int edge = 1;  // kEdgeNames
+  int edge = 1;            // kEdgeNames
+  int event = kWarmupEnd;  // kEventNames; only when has("event")
+  TargetRef of;            // schedule_step: the source
+  int64_t step = 0;        // schedule_step: the entry of its schedule, from 0
+  std::string when;        // the condition as written
   Time offset;
+  // Set by the loader: `when` parsed (one element when given), and where the anchor's value
+  // (the fault's name, the event, the condition) stands, for messages.
+  std::vector<Expectation> condition;
+  Location where;
   static constexpr const char* kEdgeNames[] = {"start", "end", nullptr};
+  static constexpr const char* kEventNames[] = {"warmup_end", "schedule_step", nullptr};
   const char* scalar_key() const override { return "fault"; }
   void describe(ParamVisitor& v) override;
   std::string check() override;
+  bool follows_fault() const { return present && !fault.empty(); }
+  bool follows_event() const { return present && has("event"); }
+  bool follows_condition() const { return present && !when.empty(); }
 };
 
 struct FaultParams : ComponentParams {

@@ -21,6 +21,7 @@
 #include "components/source.hpp"
 #include "core/format.hpp"
 #include "faults/fault_registry.hpp"
+#include "faults/fault_trigger.hpp"
 #include "scenario/param_text.hpp"
 #include "scenario/suggest.hpp"
 #include "scenario/topology.hpp"
@@ -1022,15 +1023,93 @@ void read_component(Loader& l, const YAML::Node& key, const YAML::Node& body, Sc
   s.components.push_back(std::move(spec));
 }
 
+// The arrival modes' names, as `arrivals:` spells them (ArrivalSpec::Mode order).
+const char* arrival_mode_name(ArrivalSpec::Mode m) {
+  static constexpr const char* kNames[] = {"poisson", "constant", "on_off", "schedule",
+                                           "closed_loop"};
+  return kNames[static_cast<int>(m)];
+}
+
+// A fault's `after:` beyond what its fields say alone: where its anchor stands (for the messages
+// of check_faults), a schedule step that the source has, and a `when:` condition read by the
+// expectation parser, with the column of what is wrong inside it.
+void read_fault_after(Loader& l, const YAML::Node& body, const std::string& context,
+                      const ExpectationNames& names, const Scenario& s, FaultAfter& a) {
+  const YAML::Node after = Loader::get(body, "after");
+  if (!a.present || !after.IsDefined() || !a.check().empty()) return;
+  YAML::Node anchor = after;
+  if (after.IsMap()) {
+    for (const char* key : {"fault", "event", "when"}) {
+      if (const YAML::Node n = Loader::get(after, key); n.IsDefined()) {
+        anchor.reset(n);
+        break;
+      }
+    }
+  }
+  a.where = l.where(anchor);
+  if (a.follows_event() && a.event == FaultAfter::kScheduleStep) {
+    const std::string what = context + ".after.of";
+    const auto it = std::find_if(s.components.begin(), s.components.end(),
+                                 [&](const ComponentSpec& c) { return c.name == a.of.name; });
+    if (it == s.components.end()) {
+      std::vector<std::string> known;
+      for (const ComponentSpec& c : s.components) known.push_back(c.name);
+      l.diag().error(a.of.where, what + ": no component named " + quote_text(a.of.name) +
+                                     did_you_mean(a.of.name, known));
+      return;
+    }
+    const auto* source = dynamic_cast<const SourceParams*>(it->params.get());
+    if (!source) {
+      l.diag().error(a.of.where, what + ": " + quote_text(a.of.name) + " is a " + it->kind +
+                                     "; schedule_step follows a source's arrival schedule");
+      return;
+    }
+    const ArrivalSpec& arrivals = source->arrivals;
+    if (arrivals.mode != ArrivalSpec::Mode::schedule) {
+      l.diag().error(a.of.where,
+                     what + ": " + quote_text(a.of.name) + " has " +
+                         arrival_mode_name(arrivals.mode) +
+                         " arrivals; schedule_step follows the entries of arrivals: {schedule: "
+                         "[...]}");
+      return;
+    }
+    if (a.step >= static_cast<int64_t>(arrivals.schedule.size())) {
+      const size_t n = arrivals.schedule.size();
+      l.error(Loader::get(after, "step"),
+              context + ".after.step: the schedule of " + quote_text(a.of.name) + " has " +
+                  std::to_string(n) +
+                  (n == 1 ? " step (0)" : " steps (0 to " + std::to_string(n - 1) + ")") +
+                  ", got " + std::to_string(a.step));
+    }
+    return;
+  }
+  if (!a.follows_condition()) return;
+  ParseProblem problem;
+  std::optional<Expectation> e = parse_expectation(a.when, names, problem);
+  if (!e) {
+    l.diag().error(l.where_in(anchor, problem.offset), context + ".after.when: " + problem.message);
+    return;
+  }
+  if (const std::string p = trigger_problem(*e); !p.empty()) {
+    l.error(anchor, context + ".after.when: " + p);
+    return;
+  }
+  e->where = a.where;
+  a.condition.push_back(std::move(*e));
+}
+
 // One entry of `faults:`, read like a component: its kind's typed parameters (the common keys
-// and the kind's own). Targets and `after:` are checked once every component and fault is known.
-void read_fault(Loader& l, const YAML::Node& key, const YAML::Node& body, Scenario& s) {
+// and the kind's own). Targets and an `after:` that names a fault are checked once every
+// component and fault is known.
+void read_fault(Loader& l, const YAML::Node& key, const YAML::Node& body,
+                const ExpectationNames& names, Scenario& s) {
   FaultSpec spec;
   if (!read_kinded_entry(l, key, body, "faults", "fault", fault_kind_names(), find_fault_kind,
                          spec.kind, spec.where, spec.params)) {
     return;
   }
   spec.name = key.Scalar();
+  read_fault_after(l, body, "faults." + spec.name, names, s, spec.params->after);
   s.faults.push_back(std::move(spec));
 }
 
@@ -1122,28 +1201,36 @@ void check_faults(Scenario& s, Diagnostics& d) {
       }
     }
     const FaultAfter& a = f.params->after;
-    if (!a.present) continue;
+    if (!a.follows_fault()) continue;
+    const Location at = a.where.line > 0 ? a.where : f.where;
     if (a.fault == f.name) {
-      d.error(f.where, context + ".after: a fault cannot follow itself");
+      d.error(at, context + ".after: a fault cannot follow itself");
     } else if (std::find(names.begin(), names.end(), a.fault) == names.end()) {
       std::vector<std::string> others = names;
       others.erase(std::find(others.begin(), others.end(), f.name));
-      d.error(f.where, context + ".after: no fault named " + quote_text(a.fault) +
-                           (others.empty() ? std::string(" (the scenario has no other fault)")
-                                           : did_you_mean(a.fault, others)));
+      std::string hint = others.empty() ? std::string(" (the scenario has no other fault)")
+                                        : did_you_mean(a.fault, others);
+      // `after: warmup_end` reads as a fault's name; an event needs the map form.
+      for (const char* const* e = FaultAfter::kEventNames; *e; ++e) {
+        if (a.fault == *e) hint += "; to follow the event, write after: {event: " + a.fault + "}";
+      }
+      d.error(at, context + ".after: no fault named " + quote_text(a.fault) + hint);
     }
   }
-  // A chain of after: that comes back to where it started would never start.
+  // A chain of after: that comes back to where it started would never start. (A chain ends at a
+  // fault that starts at a time, after an event or on a condition.)
   for (const FaultSpec& f : s.faults) {
     std::string cur = f.name;
     for (size_t hops = 0; hops <= s.faults.size(); ++hops) {
       const auto it = std::find_if(s.faults.begin(), s.faults.end(),
                                    [&](const FaultSpec& g) { return g.name == cur; });
-      if (it == s.faults.end() || !it->params->after.present) break;
+      if (it == s.faults.end() || !it->params->after.follows_fault()) break;
       cur = it->params->after.fault;
       if (cur == f.name && hops > 0) {
-        d.error(f.where, "faults." + f.name + ".after: the chain of after: comes back to " +
-                             quote_text(f.name) + " (a cycle never starts)");
+        const FaultAfter& a = f.params->after;
+        d.error(a.where.line > 0 ? a.where : f.where,
+                "faults." + f.name + ".after: the chain of after: comes back to " +
+                    quote_text(f.name) + " (a cycle never starts)");
         break;
       }
     }
@@ -1408,6 +1495,7 @@ void read_scenario(Loader& l, const YAML::Node& root, Scenario& s) {
     l.error(faults, "faults: expected a map of fault name to its settings, got " + got(faults));
     return;
   }
+  const ExpectationNames expectation_words = expectation_names(root, s);
   std::set<std::string> fault_names;
   for (auto it = faults.begin(); it != faults.end(); ++it) {
     l.set_origin(it->first);
@@ -1425,7 +1513,7 @@ void read_scenario(Loader& l, const YAML::Node& root, Scenario& s) {
       l.error(it->first, "faults: duplicate fault name " + quote_text(name));
       continue;
     }
-    read_fault(l, it->first, it->second, s);
+    read_fault(l, it->first, it->second, expectation_words, s);
   }
 }
 

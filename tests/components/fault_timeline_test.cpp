@@ -265,7 +265,7 @@ TEST(FaultLoadErrors, MessagesSayWhatIsWrongAndWhere) {
        "test.yaml:8:3: error: faults.f.targets[0].kind: no component of kind 'servce' (did you "
        "mean 'service'?); the scenario has source or service"},
       {"  f: {kind: slow, targets: [api], factor: 2, after: g}\n",
-       "test.yaml:8:3: error: faults.f.after: no fault named 'g' (the scenario has no other "
+       "test.yaml:8:53: error: faults.f.after: no fault named 'g' (the scenario has no other "
        "fault)"},
       {"  f: {kind: slow, targets: [api], factor: 2, at: 1s, after: g}\n",
        "test.yaml:8:3: error: faults.f: give at or after, not both"},
@@ -291,8 +291,8 @@ TEST(FaultLoadErrors, MessagesSayWhatIsWrongAndWhere) {
        "test.yaml:8:52: error: faults.f.from: no component named 'usrs' (did you mean 'users'?)"},
       {"  f: {kind: slow, targets: [api], factor: 2, after: g}\n"
        "  g: {kind: slow, targets: [api], factor: 2, after: f}\n",
-       "test.yaml:8:3: error: faults.f.after: the chain of after: comes back to 'f' (a cycle never "
-       "starts)"},
+       "test.yaml:8:53: error: faults.f.after: the chain of after: comes back to 'f' (a cycle "
+       "never starts)"},
   };
   for (const auto& [faults, expected] : cases) {
     const std::string errors = load_errors(with_faults(faults));
