@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
+#include "core/format.hpp"
 #include "core/simulation.hpp"
 #include "faults/fault_hooks.hpp"
 
@@ -453,8 +456,34 @@ void Queue::release(Simulation& sim, uint32_t m, Release why) {
     msg.state = Message::State::delayed;
     sim.schedule(sim.now() + wait, *this, kVisible, pack_handle(m, msg.serial));
   } else {
+    if (why == Release::failed) check_immediate_redelivery(sim);
     make_ready(sim, m);
   }
+}
+
+// A failure that makes its message visible again at once, when the consumers' target also fails
+// at once (crashed, or cut off by a partition in reject mode), gets it received and failed again
+// at the same instant - for ever if max_receives is unbounded: simulated time stops, and the run
+// would spin without end. No sensible scenario redelivers a message more than a few times at one
+// instant, so over kPerMessage immediate redeliveries per message held ends the run with an
+// error that names the fix. (A max_receives of at most kPerMessage bounds the cycle by itself.)
+void Queue::check_immediate_redelivery(Simulation& sim) {
+  constexpr int64_t kPerMessage = 100;
+  if (p_.max_receives <= kPerMessage) return;
+  if (sim.now() != immediate_at_) {
+    immediate_at_ = sim.now();
+    immediate_redeliveries_ = 0;
+    immediate_peak_held_ = 0;
+  }
+  immediate_peak_held_ = std::max(immediate_peak_held_, held());
+  if (++immediate_redeliveries_ <= kPerMessage * (immediate_peak_held_ + 10)) return;
+  throw std::runtime_error(
+      "queue '" + name() + "': simulated time stopped advancing at " + format_time(sim.now()) +
+      ": its messages were made visible again and redelivered " +
+      std::to_string(immediate_redeliveries_) + " times at this instant (messages held: " +
+      std::to_string(held()) + "), because '" + p_.consumers.target.name +
+      "' fails them at once and a failed message is visible again at once. Give the queue a "
+      "redelivery_backoff (e.g. {backoff: exponential, base: 100ms}), or a max_receives.");
 }
 
 Time Queue::backoff(const Message& msg) {

@@ -161,6 +161,7 @@ class Queue final : public Component, public CallOwner {
   void settle(Simulation& sim, uint32_t m, Outcome outcome, Reason reason);
   void drop_holder(uint32_t m);
   Time backoff(const Message& msg);
+  void check_immediate_redelivery(Simulation& sim);
   void set_waiting(Simulation& sim, int64_t delta);
   void arm(Simulation& sim, ExpiryQueue& deadlines, uint32_t kind);
   void visibility_expired(Simulation& sim);
@@ -197,6 +198,11 @@ class Queue final : public Component, public CallOwner {
   ExpiryQueue retention_;              // stored messages, by when they outlive the retention
   uint64_t next_sequence_ = 0;
   int64_t waiting_ = 0, in_flight_ = 0, dead_letters_ = 0, dlq_depth_ = 0;
+  // Failed messages made visible again at once, at the instant `immediate_at_` (see
+  // check_immediate_redelivery()).
+  Time immediate_at_ = Time::ns(-1);
+  int64_t immediate_redeliveries_ = 0;
+  int64_t immediate_peak_held_ = 0;
 
   std::vector<Consumer> consumers_;
   std::vector<uint32_t> idle_;  // unpartitioned: free consumers waiting for work
