@@ -151,7 +151,9 @@ void Cache::respond(Simulation& sim, CallHandle h, const Reply& reply) {
 }
 
 void Cache::answer_after(Simulation& sim, CallHandle h, const Distribution& d, Rng& rng) {
-  const Time delay = d.sample(rng);
+  Time delay = d.sample(rng);
+  if (faults().active) [[unlikely]]
+    delay = faults().stretch(delay, sim.call(h).caller);
   if (delay > Time::zero()) {
     // With the call's serial: a crash may fail the call meanwhile (and its slot be reused).
     sim.schedule(sim.now() + delay, *this, kAnswer, pack_handle(h, sim.call(h).serial));
@@ -253,7 +255,9 @@ void Cache::get(Simulation& sim, CallHandle h, uint64_t key) {
   }
   const uint32_t slot = open_pending(h, key, /*write=*/false);
   if (p_.coalesce) filling_.insert(key, slot);
-  const Time delay = p_.miss_latency.sample(miss_rng_);
+  Time delay = p_.miss_latency.sample(miss_rng_);
+  if (faults().active) [[unlikely]]
+    delay = faults().stretch(delay, sim.call(h).caller);
   if (delay > Time::zero()) {
     sim.schedule(sim.now() + delay, *this, kFetch, pack_handle(slot, pending_[slot].serial));
   } else {

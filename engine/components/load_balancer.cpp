@@ -353,9 +353,11 @@ void LoadBalancer::accept(Simulation& sim, CallHandle h) {
     return;
   metrics().on_arrival(sim.now());
   const uint32_t slot = hold(h);
-  if (has_latency_) {
-    sim.schedule(sim.now() + p_.latency.sample(latency_rng_), *this, kProxy,
-                 pack_handle(slot, held_[slot].serial));
+  Time latency = has_latency_ ? p_.latency.sample(latency_rng_) : Time::zero();
+  if (faults().active) [[unlikely]]
+    latency = faults().stretch(latency, sim.call(h).caller);
+  if (latency > Time::zero()) {
+    sim.schedule(sim.now() + latency, *this, kProxy, pack_handle(slot, held_[slot].serial));
     return;
   }
   proxy(sim, slot);

@@ -235,7 +235,9 @@ void Queue::accept(Simulation& sim, CallHandle h) {
     reject(sim, h, Reason::deadline_exceeded);
     return;
   }
-  const Time latency = p_.publish_latency.sample(publish_rng_);
+  Time latency = p_.publish_latency.sample(publish_rng_);
+  if (faults().active) [[unlikely]]
+    latency = faults().stretch(latency, sim.call(h).caller);
   if (latency > Time::zero()) {
     // With the call's serial: a crash may fail the publish meanwhile (and its slot be reused).
     sim.schedule(sim.now() + latency, *this, kPublished, pack_handle(h, sim.call(h).serial));

@@ -8,6 +8,20 @@
 #include "faults/fault_controller.hpp"
 
 namespace dsim {
+namespace {
+
+// A source models the clients: it serves no calls and spends no time of its own, so the faults
+// that act on a server would do nothing to it - an error, not a silent no-op.
+constexpr const char* kSourceIsTheClients =
+    "a source models the clients: it serves no calls and has no work of its own; change its "
+    "traffic with arrivals or schedule, or fault the components it calls";
+
+// A sink answers every call at once: it has no time of its own to stretch.
+constexpr const char* kSinkTakesNoTime =
+    "a sink answers at once, with no time of its own to stretch; add latency to the calls to it "
+    "with a network fault instead";
+
+}  // namespace
 
 // --- crash ----------------------------------------------------------------------------------
 
@@ -30,6 +44,10 @@ std::string CrashFault::check_kind(const std::vector<std::string>& given) {
   if (duration_given || end_given) return "give restart_after or duration/end, not both";
   if (restart_after <= Time::zero()) return "restart_after: must be longer than zero";
   return {};
+}
+
+std::string CrashFault::check_target(const std::string& kind, const ComponentParams&) const {
+  return kind == "source" ? kSourceIsTheClients : "";
 }
 
 void CrashFault::contribute(FaultState& s, const ActiveFault&) const {
@@ -117,9 +135,19 @@ void SlowFault::contribute(FaultState& s, const ActiveFault& f) const {
 
 // --- error_rate -----------------------------------------------------------------------------
 
+std::string SlowFault::check_target(const std::string& kind, const ComponentParams&) const {
+  if (kind == "source") return kSourceIsTheClients;
+  if (kind == "sink") return kSinkTakesNoTime;
+  return {};
+}
+
 void ErrorRateFault::describe_kind(ParamVisitor& v) {
   v.number({"fraction", "fraction", "Fraction of calls answered with `error`.", true, true},
            fraction, 0, 1);
+}
+
+std::string ErrorRateFault::check_target(const std::string& kind, const ComponentParams&) const {
+  return kind == "source" ? kSourceIsTheClients : "";
 }
 
 void ErrorRateFault::contribute(FaultState& s, const ActiveFault& f) const {
@@ -135,6 +163,12 @@ void CpuStressFault::describe_kind(ParamVisitor& v) {
       {"fraction", "fraction",
        "Fraction f of the CPU the neighbour takes; service times stretch by 1/(1-f).", true, true},
       fraction, 0, 0.99);
+}
+
+std::string CpuStressFault::check_target(const std::string& kind, const ComponentParams&) const {
+  if (kind == "source") return kSourceIsTheClients;
+  if (kind == "sink") return kSinkTakesNoTime;
+  return {};
 }
 
 void CpuStressFault::contribute(FaultState& s, const ActiveFault& f) const {

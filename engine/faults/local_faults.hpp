@@ -16,6 +16,7 @@ struct CrashFault : FaultParamsOf<CrashFault> {
   std::string check_kind(const std::vector<std::string>& given) override;
   bool rampable() const override { return false; }
   Time implied_duration() const override { return restart_after; }
+  std::string check_target(const std::string& kind, const ComponentParams& p) const override;
   void contribute(FaultState& s, const ActiveFault& f) const override;
 };
 
@@ -34,18 +35,21 @@ struct SlowFault : FaultParamsOf<SlowFault> {
   void describe_kind(ParamVisitor& v) override;
   std::string check_kind(const std::vector<std::string>& given) override;
   std::string resolve(const ComponentDirectory& components, Location& where) override;
+  std::string check_target(const std::string& kind, const ComponentParams& p) const override;
   void contribute(FaultState& s, const ActiveFault& f) const override;
 };
 
 struct ErrorRateFault : FaultParamsOf<ErrorRateFault> {
   double fraction = 0;
   void describe_kind(ParamVisitor& v) override;
+  std::string check_target(const std::string& kind, const ComponentParams& p) const override;
   void contribute(FaultState& s, const ActiveFault& f) const override;
 };
 
 struct CpuStressFault : FaultParamsOf<CpuStressFault> {
   double fraction = 0;
   void describe_kind(ParamVisitor& v) override;
+  std::string check_target(const std::string& kind, const ComponentParams& p) const override;
   void contribute(FaultState& s, const ActiveFault& f) const override;
 };
 

@@ -472,6 +472,78 @@ faults:
   }
 }
 
+// The proxies' own times stretch too: a cache's hit and miss latencies, a load balancer's
+// latency, a queue's publish_latency - all constant here, so every request of `users` takes
+// exactly the stretched time (factor 3, plus 2 ms) once the fault is on. (The cache's key is
+// always 0: only the first request, long before, misses.)
+TEST(FaultSlow, ACacheALoadBalancerAndAQueueStretchTheirOwnLatencies) {
+  struct Case {
+    const char* x;
+    double stretched;  // seconds
+  };
+  const Case cases[] = {
+      {"{kind: cache, hit_latency: 1ms, miss_latency: 4ms, backing: s}", 0.001 * 3 + 0.002},
+      {"{kind: load_balancer, backends: [s], latency: 1ms}", 0.001 * 3 + 0.002},
+      {"{kind: load_balancer, backends: [s]}", 0.002},  // no latency of its own: only the added
+      {"{kind: queue, publish_latency: 1ms, consumers: {target: s}}", 0.001 * 3 + 0.002},
+  };
+  for (const Case& c : cases) {
+    const std::string yaml = std::string(R"(
+duration: 5s
+components:
+  users: {kind: source, arrivals: {constant: 10/s}, target: x}
+  x: )") + c.x + R"(
+  s: {kind: sink}
+faults:
+  slow: {kind: slow, targets: [x], factor: 3, latency: 2ms, at: 1s}
+)";
+    RequestLog log;
+    auto sim = run_checked(yaml, {&log});
+    size_t judged = 0;
+    for (const Finished& f : log.entries) {
+      if (f.workload != 0 || f.created <= Time::s(1)) continue;
+      EXPECT_EQ(f.finished - f.created, Time::from_seconds(c.stretched)) << c.x;
+      ++judged;
+    }
+    // 1.1 s ... 4.9 s: the request of 1.0 s comes before the fault's start at the same instant,
+    // and that of 5.0 s is still in flight.
+    EXPECT_EQ(judged, 39u) << c.x;
+  }
+}
+
+// A source (the clients) and a sink (which answers at once) have nothing these faults act on:
+// naming one is an error, not a silent no-op.
+TEST(FaultSlow, ASourceOrASinkIsNotATarget) {
+  const std::string head = R"(
+duration: 5s
+components:
+  users: {kind: source, arrivals: {constant: 10/s}, target: s}
+  s: {kind: sink}
+faults:
+)";
+  const std::pair<std::string, std::string> cases[] = {
+      {"  f: {kind: crash, targets: [users], at: 1s}\n",
+       "test.yaml:7:3: error: faults.f: crash cannot act on 'users' (a source models the clients: "
+       "it serves no calls and has no work of its own; change its traffic with arrivals or "
+       "schedule, or fault the components it calls)"},
+      {"  f: {kind: error_rate, targets: [users], fraction: 0.5}\n",
+       "test.yaml:7:3: error: faults.f: error_rate cannot act on 'users' (a source models the "
+       "clients: it serves no calls and has no work of its own; change its traffic with arrivals "
+       "or schedule, or fault the components it calls)"},
+      {"  f: {kind: cpu_stress, targets: [s], fraction: 0.5}\n",
+       "test.yaml:7:3: error: faults.f: cpu_stress cannot act on 's' (a sink answers at once, "
+       "with no time of its own to stretch; add latency to the calls to it with a network fault "
+       "instead)"},
+      {"  f: {kind: slow, targets: [s], latency: 1ms}\n",
+       "test.yaml:7:3: error: faults.f: slow cannot act on 's' (a sink answers at once, with no "
+       "time of its own to stretch; add latency to the calls to it with a network fault "
+       "instead)"},
+  };
+  for (const auto& [fault, message] : cases) {
+    EXPECT_EQ(load_errors(head + fault), message + "\n");
+  }
+}
+
 // Past utilisation 1 the queue grows linearly: lambda = 1/s, service 0.5 s x 4 = 2 s (mu' =
 // 0.5/s), so after T seconds about (lambda - mu') T wait. The count waiting is arrivals minus
 // departures, with variance about (lambda + mu') T (both nearly Poisson): kZ of that.
