@@ -3,18 +3,6 @@
 namespace dsim {
 namespace {
 
-// The level a measure of levels looks at, as expectations choose it.
-const TimeWeightedLevel& level_of(const StationMetrics& m, const Measure& measure) {
-  switch (measure.quantity) {
-    case Quantity::in_flight:
-      return m.in_system();
-    case Quantity::gauge:
-      return m.gauge(static_cast<Gauge>(measure.index));
-    default:
-      return m.queue();
-  }
-}
-
 uint64_t sum(const std::array<uint64_t, kReasonCount>& a) {
   uint64_t n = 0;
   for (uint64_t v : a) n += v;
@@ -51,24 +39,6 @@ uint64_t window_count(const Measure& m, const StationMetrics& s) {
     default:
       return 0;
   }
-}
-
-bool compare(double v, Comparator c, double threshold) {
-  switch (c) {
-    case Comparator::lt:
-      return v < threshold;
-    case Comparator::le:
-      return v <= threshold;
-    case Comparator::gt:
-      return v > threshold;
-    case Comparator::ge:
-      return v >= threshold;
-    case Comparator::eq:
-      return v == threshold;
-    case Comparator::ne:
-      return v != threshold;
-  }
-  return false;
 }
 
 }  // namespace

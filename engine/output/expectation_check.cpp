@@ -44,17 +44,6 @@ uint64_t sum(const std::array<uint64_t, kReasonCount>& a) {
   return n;
 }
 
-const TimeWeightedLevel& level_of(const StationMetrics& m, const Measure& measure) {
-  switch (measure.quantity) {
-    case Quantity::in_flight:
-      return m.in_system();
-    case Quantity::gauge:
-      return m.gauge(static_cast<Gauge>(measure.index));
-    default:
-      return m.queue();
-  }
-}
-
 void add_request(Tally& t, Time now, const Request& r, Outcome outcome, Reason reason) {
   const int i = static_cast<int>(reason);
   switch (outcome) {
@@ -236,24 +225,6 @@ std::string format_value(ValueKind kind, double v) {
   // Counts in full (format_number would write 1234567 as 1.23457e+06).
   if (v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<int64_t>(v));
   return format_number(v);
-}
-
-bool compare(double v, Comparator c, double threshold) {
-  switch (c) {
-    case Comparator::lt:
-      return v < threshold;
-    case Comparator::le:
-      return v <= threshold;
-    case Comparator::gt:
-      return v > threshold;
-    case Comparator::ge:
-      return v >= threshold;
-    case Comparator::eq:
-      return v == threshold;
-    case Comparator::ne:
-      return v != threshold;
-  }
-  return false;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -656,6 +656,35 @@ const char* to_string(Comparator c) {
   return "?";
 }
 
+const TimeWeightedLevel& level_of(const StationMetrics& m, const Measure& measure) {
+  switch (measure.quantity) {
+    case Quantity::in_flight:
+      return m.in_system();
+    case Quantity::gauge:
+      return m.gauge(static_cast<Gauge>(measure.index));
+    default:
+      return m.queue();
+  }
+}
+
+bool compare(double v, Comparator c, double threshold) {
+  switch (c) {
+    case Comparator::lt:
+      return v < threshold;
+    case Comparator::le:
+      return v <= threshold;
+    case Comparator::gt:
+      return v > threshold;
+    case Comparator::ge:
+      return v >= threshold;
+    case Comparator::eq:
+      return v == threshold;
+    case Comparator::ne:
+      return v != threshold;
+  }
+  return false;
+}
+
 ValueKind value_kind(const Measure& m) {
   switch (m.function) {
     case ExpectFunction::recovery_time:

@@ -27,6 +27,9 @@
 
 namespace dsim {
 
+class StationMetrics;
+class TimeWeightedLevel;
+
 // What is computed over the measured data.
 enum class ExpectFunction : uint8_t {
   p50,
@@ -69,6 +72,8 @@ enum class ValueKind : uint8_t { duration, rate, fraction, number, size };
 
 enum class Comparator : uint8_t { lt, le, gt, ge, eq, ne };
 const char* to_string(Comparator c);
+// Whether `v <c> threshold` holds.
+bool compare(double v, Comparator c, double threshold);
 
 struct Measure {
   ExpectFunction function = ExpectFunction::count;
@@ -85,6 +90,10 @@ struct Measure {
 
 // The base unit of a measure's values: seconds, per second, a fraction, a number or bytes.
 ValueKind value_kind(const Measure& m);
+
+// The level a measure of levels reads from a component's metrics: in-flight, a gauge, or else
+// the queue. (Shared by expectations and fault triggers, so that both read the same figure.)
+const TimeWeightedLevel& level_of(const StationMetrics& m, const Measure& measure);
 
 // A moment of the run: `offset` from its start, or from a fault's start or end.
 struct TimePoint {
