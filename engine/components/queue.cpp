@@ -118,8 +118,10 @@ void QueueParams::describe(ParamVisitor& v) {
                   "Delivery delay: a new message becomes visible this long after it is stored."},
                  delay);
   v.group({"redelivery_backoff", "block",
-           "Keep a message whose processing failed invisible for a while before its next "
-           "delivery: `{backoff, base, cap, jitter}`. Absent: visible again at once."},
+           "How long a message whose processing failed stays invisible before its next "
+           "delivery (the consumer's ChangeMessageVisibility): `{backoff, base, cap, jitter}`; "
+           "base 0s makes it visible at once (a nack with requeue). Absent: it comes back when "
+           "its visibility timeout runs out, as in SQS."},
           redelivery_backoff);
   v.count({"capacity", "count",
            "Messages the queue holds at most (waiting, delayed and in flight); when full, "
@@ -463,12 +465,13 @@ void Queue::release(Simulation& sim, uint32_t m, Release why) {
   }
 }
 
-// A failure that makes its message visible again at once, when the consumers' target also fails
-// at once (crashed, or cut off by a partition in reject mode), gets it received and failed again
-// at the same instant - for ever if max_receives is unbounded: simulated time stops, and the run
-// would spin without end. No sensible scenario redelivers a message more than a few times at one
-// instant, so over kPerMessage immediate redeliveries per message held ends the run with an
-// error that names the fix. (A max_receives of at most kPerMessage bounds the cycle by itself.)
+// A failure that makes its message visible again at once (a redelivery_backoff of 0s, a nack),
+// when the consumers' target also fails at once (crashed, or cut off by a partition in reject
+// mode), gets it received and failed again at the same instant - for ever if max_receives is
+// unbounded: simulated time stops, and the run would spin without end. No sensible scenario
+// redelivers a message more than a few times at one instant, so over kPerMessage immediate
+// redeliveries per message held ends the run with an error that names the fix. (A max_receives of
+// at most kPerMessage bounds the cycle by itself.)
 void Queue::check_immediate_redelivery(Simulation& sim) {
   constexpr int64_t kPerMessage = 100;
   if (p_.max_receives <= kPerMessage) return;
@@ -484,8 +487,9 @@ void Queue::check_immediate_redelivery(Simulation& sim) {
       ": its messages were made visible again and redelivered " +
       std::to_string(immediate_redeliveries_) + " times at this instant (messages held: " +
       std::to_string(held()) + "), because '" + p_.consumers.target.name +
-      "' fails them at once and a failed message is visible again at once. Give the queue a "
-      "redelivery_backoff (e.g. {backoff: exponential, base: 100ms}), or a max_receives.");
+      "' fails them at once and redelivery_backoff makes a failed message visible again at "
+      "once. Give redelivery_backoff a base above 0s, or leave it out (a failed message then "
+      "comes back when its visibility timeout runs out), or set max_receives to at most 100.");
 }
 
 Time Queue::backoff(const Message& msg) {
@@ -853,6 +857,10 @@ void Queue::answered(Simulation& sim, uint32_t s, const Reply& reply) {
     }
     cc.next = cc.batch.size();
   }
+  // As in SQS, a failed receive is simply not deleted: the message comes back when its visibility
+  // timeout runs out - unless redelivery_backoff sets a visibility for failures (the consumer's
+  // ChangeMessageVisibility; a zero one is a nack with requeue).
+  if (!p_.redelivery_backoff.present) return;
   release(sim, d.message, Release::failed);
 }
 

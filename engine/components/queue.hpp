@@ -9,8 +9,9 @@
 // message's ends here - and acknowledges the publish at once (after `publish_latency`). Consumer
 // slots receive messages in batches and process each one by calling `consumers.target`. A
 // received message is invisible for `visibility_timeout`; the consumer's success acknowledges
-// (deletes) it and completes its request; a failure, or the timeout running out first, makes it
-// visible again, and after `max_receives` receives without success it is dead-lettered. An answer
+// (deletes) it and completes its request; after a failure it comes back when the timeout runs
+// out (as in SQS), or after `redelivery_backoff` if one is set; after `max_receives` receives
+// without success it is dead-lettered. An answer
 // that arrives after the visibility timeout ran out is ignored: the message has been (or will
 // be) delivered again, and that second delivery is a duplicate.
 //
@@ -32,7 +33,8 @@ namespace dsim {
 
 // After a consumer's failure, the message becomes visible again after min(cap, base * 2^(n-1))
 // (exponential) or base (constant), n being the receives so far, randomised by `jitter` as in
-// RetrySpec. Absent: at once.
+// RetrySpec; a base of 0s makes it visible at once (a nack). Absent: when its visibility timeout
+// runs out.
 struct RedeliveryBackoffSpec : ParamGroup {
   int backoff = 1;  // RetrySpec::kBackoffNames
   Time base = Time::s(1);

@@ -183,6 +183,7 @@ components:
     partitions: )" +
          std::to_string(partitions) + R"(
     max_receives: 3
+    redelivery_backoff: {backoff: constant, base: 0s}  # a nack: the failed message is next
     consumers: {target: worker, count: 3, batch_size: 3}
   worker:
     kind: service
@@ -396,6 +397,7 @@ components:
     kind: queue
     visibility_timeout: 30s
     max_receives: 2
+    redelivery_backoff: {backoff: constant, base: 0s}  # a nack: visible again at once
     consumers: {target: worker, count: 1, timeout: 500ms}
   worker:
     kind: service
@@ -485,6 +487,37 @@ TEST(Queue, DeadLetterFractionIsQToTheKAndMeanReceivesMatchTheGeometricLaw) {
 
 // --- Dead-letter queue ----------------------------------------------------------------------
 
+// As in SQS, a failed receive is not deleted: the message comes back when its visibility timeout
+// runs out. One message at 0.1 s, refused by `broken` at once at each receive: received at 0.1 s
+// and 5.1 s, and dead-lettered at 10.1 s, when the second receive's timeout runs out - in flight
+// all along.
+TEST(Queue, AFailedMessageComesBackWhenItsVisibilityTimeoutRunsOut) {
+  const std::string yaml = R"(
+name: sqs-failure
+duration: 20s
+components:
+  producer:
+    kind: source
+    arrivals: {constant: 10/s}
+    max_requests: 1
+    target: jobs
+  jobs:
+    kind: queue
+    visibility_timeout: 5s
+    max_receives: 2
+    consumers: {target: broken, count: 1}
+)" + kBroken;
+  RequestLog log;
+  auto sim = run_checked(yaml, {&log});
+  const std::vector<Finished> messages = of_workload(log, *sim, "jobs");
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].outcome, Outcome::dead_lettered);
+  EXPECT_EQ(messages[0].finished.count_ns(), ns(10.1));
+  EXPECT_EQ(count(*sim, "jobs", Counter::redeliveries), 1u);
+  EXPECT_EQ(metrics_of(*sim, "jobs").gauge(Gauge::messages_in_flight).max(), 1);
+  EXPECT_EQ(metrics_of(*sim, "jobs").gauge(Gauge::messages_in_flight).level(), 0);
+}
+
 TEST(Queue, ADeadLetterQueueComponentKeepsTheDeadLettersAsDepth) {
   const std::string yaml = R"(
 name: dlq
@@ -499,6 +532,7 @@ components:
   jobs:
     kind: queue
     max_receives: 2
+    redelivery_backoff: {backoff: constant, base: 0s}  # a nack: visible again at once
     dead_letter_queue: dead
     consumers: {target: broken, count: 1}
   dead:
