@@ -6,6 +6,7 @@
 #include "components/load_balancer.hpp"
 #include "core/format.hpp"
 #include "scenario/suggest.hpp"
+#include "scenario/topology.hpp"
 
 namespace dsim {
 
@@ -170,6 +171,11 @@ std::string ComponentDirectory::unknown(const std::string& name) const {
   std::vector<std::string> names;
   for (const Entry& e : entries_) names.push_back(e.name);
   return "no component named " + quote_text(name) + did_you_mean(name, names);
+}
+
+bool ComponentDirectory::sends_to(uint32_t from, uint32_t to) const {
+  const std::vector<uint32_t> named = components_named_by(*entries_[from].params);
+  return std::binary_search(named.begin(), named.end(), to);
 }
 
 std::string ComponentDirectory::resolve(TargetRef& ref, const std::string& what) const {

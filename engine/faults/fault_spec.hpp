@@ -179,6 +179,9 @@ class ComponentDirectory {
   std::string unknown(const std::string& name) const;
   // Resolves one name to an index; returns a message prefixed by `what` when unknown.
   std::string resolve(TargetRef& ref, const std::string& what) const;
+  // Whether `from` ever sends to `to`: its parameters name it (a call, a route, a backend, a
+  // consumer target...). A fault on the route from -> to acts on nothing otherwise.
+  bool sends_to(uint32_t from, uint32_t to) const;
 
  private:
   std::vector<Entry> entries_;

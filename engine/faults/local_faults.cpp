@@ -6,6 +6,7 @@
 #include "components/gateway.hpp"
 #include "components/queue.hpp"
 #include "faults/fault_controller.hpp"
+#include "scenario/suggest.hpp"
 
 namespace dsim {
 namespace {
@@ -118,7 +119,20 @@ std::string SlowFault::check_kind(const std::vector<std::string>& given) {
 std::string SlowFault::resolve(const ComponentDirectory& components, Location& where) {
   if (from.name.empty()) return {};
   where = from.where;
-  return components.resolve(from, "from");
+  if (std::string e = components.resolve(from, "from"); !e.empty()) return e;
+  // A route that carries no call would slow nothing: an error, as any fault that does nothing.
+  std::vector<uint32_t> side;
+  Location ignored;
+  if (!resolve_target_list(targets, components, "targets", side, ignored).empty()) {
+    return {};  // (reported for the targets themselves)
+  }
+  for (uint32_t t : side) {
+    if (!components.sends_to(from.index, t)) {
+      return "from: " + quote_text(from.name) + " never calls " +
+             quote_text(components.entries()[t].name) + ", so no call on that route is slowed";
+    }
+  }
+  return {};
 }
 
 void SlowFault::contribute(FaultState& s, const ActiveFault& f) const {
@@ -201,6 +215,10 @@ std::string ClockSkewFault::check_kind(const std::vector<std::string>& given) {
 }
 
 std::string ClockSkewFault::check_target(const std::string& kind, const ComponentParams& p) const {
+  if (kind == "queue" && rate == 1) {
+    return "a queue's only timer is a duration (the visibility timeout), which an offset does not "
+           "change: give a rate";
+  }
   if (kind == "cache" || kind == "queue" || kind == "kv_store") return {};
   if (kind == "gateway") {
     if (static_cast<const GatewayParams&>(p).limiters.empty()) {

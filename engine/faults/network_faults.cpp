@@ -15,9 +15,11 @@ bool gave(const std::vector<std::string>& given, const char* key) {
 }
 
 // Resolves `from` and checks that no component is on both sides.
+// `either_way`: a partition cuts both the calls and their answers, so a call from a target to the
+// other side crosses it too; a network fault acts on the calls from `from` to the targets.
 std::string resolve_other_side(ParamList<FaultTarget>& from, ParamList<FaultTarget>& targets,
                                const ComponentDirectory& components, Location& where,
-                               std::vector<uint32_t>& out) {
+                               std::vector<uint32_t>& out, bool either_way) {
   if (std::string e = resolve_target_list(from, components, "from", out, where); !e.empty()) {
     return e;
   }
@@ -32,7 +34,24 @@ std::string resolve_other_side(ParamList<FaultTarget>& from, ParamList<FaultTarg
              " is also among the targets; a component is on one side only";
     }
   }
-  return {};
+  // Sides that never talk: the fault would act on no message - an error, not a silent no-op.
+  for (uint32_t c = 0; c < components.entries().size(); ++c) {
+    const bool other = out.empty() ? !std::binary_search(side.begin(), side.end(), c)
+                                   : std::binary_search(out.begin(), out.end(), c);
+    if (!other) continue;
+    for (uint32_t t : side) {
+      if (components.sends_to(c, t) || (either_way && components.sends_to(t, c))) return {};
+    }
+  }
+  if (either_way) {
+    return out.empty() ? "targets: no other component calls them or is called by them, so the "
+                         "partition cuts no call"
+                       : "from: none of these components calls a target or is called by one, "
+                         "so the partition cuts no call";
+  }
+  return out.empty() ? "targets: no other component calls them, so the fault acts on no call"
+                     : "from: none of these components calls a target, so the fault acts on no "
+                       "call (it acts on the calls from `from` to the targets)";
 }
 
 // The other side: `from`, or every component that is not a target.
@@ -91,7 +110,7 @@ std::string PartitionFault::check_kind(const std::vector<std::string>& given) {
 }
 
 std::string PartitionFault::resolve(const ComponentDirectory& components, Location& where) {
-  return resolve_other_side(from, targets, components, where, from_indices);
+  return resolve_other_side(from, targets, components, where, from_indices, /*either_way=*/true);
 }
 
 void PartitionFault::apply(Simulation& sim, const ActiveFault& f) const {
@@ -153,7 +172,7 @@ std::string NetworkFault::check_kind(const std::vector<std::string>& given) {
 }
 
 std::string NetworkFault::resolve(const ComponentDirectory& components, Location& where) {
-  return resolve_other_side(from, targets, components, where, from_indices);
+  return resolve_other_side(from, targets, components, where, from_indices, /*either_way=*/false);
 }
 
 void NetworkFault::apply(Simulation& sim, const ActiveFault& f) const {

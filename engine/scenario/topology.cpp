@@ -178,6 +178,19 @@ void check_topology(Scenario& s, Diagnostics& d) {
   }
 }
 
+std::vector<uint32_t> components_named_by(const ComponentParams& params) {
+  TargetCollector collector;
+  // (describe() is the one way to walk a kind's parameters; this visitor only reads them.)
+  const_cast<ComponentParams&>(params).describe(collector);
+  std::vector<uint32_t> named;
+  for (const TargetRef* t : collector.targets) {
+    if (t->index != UINT32_MAX) named.push_back(t->index);
+  }
+  std::sort(named.begin(), named.end());
+  named.erase(std::unique(named.begin(), named.end()), named.end());
+  return named;
+}
+
 std::vector<ComponentLink> component_links(const Scenario& s) {
   std::vector<ComponentLink> links;
   for (size_t i = 0; i < s.components.size(); ++i) {

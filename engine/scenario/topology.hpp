@@ -15,6 +15,11 @@ namespace dsim {
 // Resolves TargetRef indices in place and reports problems to `diagnostics`.
 void check_topology(Scenario& scenario, Diagnostics& diagnostics);
 
+// The components a component's parameters name, resolved (after check_topology): the targets
+// of its calls, publishes, routes, backends, consumers, stores... - every component it can ever
+// send a message to. Sorted, without repeats.
+std::vector<uint32_t> components_named_by(const ComponentParams& params);
+
 // One reference from a component to another, for diagrams: every key that makes `from` refer to
 // `to` (e.g. "call,publish"), one link per pair, in file order.
 struct ComponentLink {

@@ -357,6 +357,25 @@ faults:
             "no rate limiters, its only clock-driven timers)\n");
 }
 
+// A queue's only timer is a duration: an offset alone would change nothing.
+TEST(ClockSkewTargets, AnOffsetAloneOnAQueueIsALoadError) {
+  const std::string base = R"(
+name: targets
+duration: 10s
+components:
+  users: {kind: source, arrivals: {constant: 1/s}, target: jobs}
+  jobs: {kind: queue, consumers: {target: api}}
+  api: {kind: service, workers: 1, service_time: 1ms}
+faults:
+)";
+  EXPECT_EQ(load_errors(base + "  skew: {kind: clock_skew, targets: [jobs], offset: 1h}\n"),
+            "test.yaml:9:3: error: faults.skew: clock_skew cannot act on 'jobs' (a queue's only "
+            "timer is a duration (the visibility timeout), which an offset does not change: give "
+            "a rate)\n");
+  EXPECT_EQ(
+      load_errors(base + "  skew: {kind: clock_skew, targets: [jobs], offset: 1h, rate: 2}\n"), "");
+}
+
 }  // namespace
 }  // namespace test
 }  // namespace dsim
