@@ -93,6 +93,7 @@ int run_command(const RunArgs& a) {
     return kExitInvalid;
   }
   dsim::LoadResult loaded = dsim::load_scenario_file(a.file, overrides);
+  std::cerr << loaded.diagnostics.warnings_text();
   if (!loaded.scenario) {
     std::cerr << loaded.diagnostics.to_string();
     return kExitInvalid;
@@ -246,6 +247,7 @@ dsim::ScenarioCheck check_one(const std::string& file,
   c.name = file;
   const auto wall_start = std::chrono::steady_clock::now();
   dsim::LoadResult loaded = dsim::load_scenario_file(file, overrides);
+  c.warnings = loaded.diagnostics.warnings_text();
   if (!loaded.scenario) {
     c.invalid = true;
     c.error = loaded.diagnostics.to_string();
@@ -285,6 +287,11 @@ std::string check_line(const dsim::ScenarioCheck& c) {
                      " passed, " + std::to_string(c.failed()) + " failed  " + wall + "  " + c.file +
                      "\n";
   if (!c.error.empty()) line += "         " + c.error + "\n";
+  for (size_t at = 0; at < c.warnings.size();) {
+    const size_t eol = c.warnings.find('\n', at);
+    line += "         " + c.warnings.substr(at, eol - at) + "\n";
+    at = eol + 1;
+  }
   for (const dsim::ExpectationResult& r : c.results) {
     if (r.passed) continue;
     line += "         FAIL " + r.text + "  measured " + r.measured + "  (" + r.detail + "; " +
@@ -360,6 +367,7 @@ int validate_command(const std::vector<std::string>& files) {
   int rc = kExitOk;
   for (const std::string& f : files) {
     dsim::LoadResult r = dsim::load_scenario_file(f);
+    std::cerr << r.diagnostics.warnings_text();
     if (r.scenario) {
       std::cout << f << ": ok (" << r.scenario->components.size() << " components)\n";
     } else {

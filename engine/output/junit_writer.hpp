@@ -19,6 +19,7 @@ struct ScenarioCheck {
   std::string name;      // the scenario's name, or the file when it did not load
   std::string error;     // why it could not be loaded or run; empty when it ran
   bool invalid = false;  // the error is the loader's (exit code 2) rather than the run's (1)
+  std::string warnings;  // the loader's warnings, one per line
   std::vector<ExpectationResult> results;
   double wall_seconds = 0;
 

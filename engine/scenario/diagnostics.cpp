@@ -36,4 +36,10 @@ std::string Diagnostics::to_string() const {
   return out;
 }
 
+std::string Diagnostics::warnings_text() const {
+  std::string out;
+  for (const Diagnostic& d : warnings_) out += d.to_string() + "\n";
+  return out;
+}
+
 }  // namespace dsim

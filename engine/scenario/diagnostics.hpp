@@ -1,5 +1,6 @@
 // Errors found while loading a scenario, each with where it is. The loader keeps going after an
-// error so that one pass reports as many problems as it can.
+// error so that one pass reports as many problems as it can. Warnings are for what is valid but
+// almost certainly not meant (a fault that starts after the run ends): the scenario still loads.
 #pragma once
 
 #include <string>
@@ -12,7 +13,10 @@ namespace dsim {
 struct Diagnostic {
   Location where;
   std::string message;
-  std::string to_string() const { return where.to_string() + ": error: " + message; }
+  bool warning = false;
+  std::string to_string() const {
+    return where.to_string() + (warning ? ": warning: " : ": error: ") + message;
+  }
 };
 
 class Diagnostics {
@@ -23,19 +27,28 @@ class Diagnostics {
     if (items_.size() < kMaxErrors) items_.push_back({std::move(where), one_line(message)});
     ++count_;
   }
+  void warning(Location where, std::string message) {
+    if (warnings_.size() < kMaxErrors) {
+      warnings_.push_back({std::move(where), one_line(message), /*warning=*/true});
+    }
+  }
   bool ok() const { return count_ == 0; }
   // True once further errors are only counted, not kept: their wording need not be worked out.
   bool full() const { return items_.size() >= kMaxErrors; }
   size_t count() const { return count_; }
   const std::vector<Diagnostic>& items() const { return items_; }
-  // All messages, one per line, plus a note when some were not kept.
+  const std::vector<Diagnostic>& warnings() const { return warnings_; }
+  // All error messages, one per line, plus a note when some were not kept.
   std::string to_string() const;
+  // All warnings, one per line ("" when none).
+  std::string warnings_text() const;
   // `text` with control characters escaped (\n, \r, \x01); tabs are kept.
   static std::string one_line(const std::string& text);
 
  private:
   static constexpr size_t kMaxErrors = 100;
   std::vector<Diagnostic> items_;
+  std::vector<Diagnostic> warnings_;
   size_t count_ = 0;
 };
 

@@ -1201,6 +1201,10 @@ void check_faults(Scenario& s, Diagnostics& d) {
       }
     }
     const FaultAfter& a = f.params->after;
+    if (!a.present && f.params->at >= s.duration) {
+      d.warning(f.where, context + ": starts at " + format_time(f.params->at) + ", when the run (" +
+                             format_time(s.duration) + ") is over: it never acts");
+    }
     if (!a.follows_fault()) continue;
     const Location at = a.where.line > 0 ? a.where : f.where;
     if (a.fault == f.name) {

@@ -219,6 +219,25 @@ TEST(Cli, ValidateChecksSeveralFilesAndReportsEveryError) {
   fs::remove_all(d);
 }
 
+// A warning does not stop anything: validate says ok and run runs, with the warning on stderr.
+TEST(Cli, WarningsArePrintedAndTheScenarioStillRuns) {
+  const fs::path d = temp_dir("warnings");
+  std::ofstream(d / "late.yaml")
+      << "duration: 10s\ncomponents:\n  users: {kind: source, arrivals: {poisson: 5/s}, target: "
+         "db}\n  db: {kind: service, service_time: {exponential: 10ms}}\nfaults:\n  g: {kind: "
+         "slow, targets: [db], factor: 2, at: 90s}\n";
+  const std::string warning =
+      "late.yaml:6:3: warning: faults.g: starts at 90s, when the run (10s) is over: it never "
+      "acts";
+  const Result validated = run("validate " + (d / "late.yaml").string());
+  EXPECT_EQ(validated.exit_code, 0) << validated.out;
+  EXPECT_NE(validated.out.find(warning), std::string::npos) << validated.out;
+  const Result ran = run("run -q " + (d / "late.yaml").string());
+  EXPECT_EQ(ran.exit_code, 0) << ran.out;
+  EXPECT_NE(ran.out.find(warning), std::string::npos) << ran.out;
+  fs::remove_all(d);
+}
+
 TEST(Cli, HelpShowsExamples) {
   const Result top = run("--help");
   EXPECT_EQ(top.exit_code, 0);

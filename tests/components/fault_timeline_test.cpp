@@ -302,3 +302,32 @@ TEST(FaultLoadErrors, MessagesSayWhatIsWrongAndWhere) {
 
 }  // namespace
 }  // namespace dsim::test
+
+namespace dsim::test {
+namespace {
+
+// A fault that starts when the run is over loads (a shorter run by override is legitimate) but
+// is most likely a typo (90s for 9s): a warning says it never acts.
+TEST(FaultTimeline, AFaultThatStartsAfterTheRunEndsIsAWarning) {
+  const std::string yaml = R"(
+duration: 60s
+components:
+  users: {kind: source, arrivals: {poisson: 5/s}, target: db}
+  db: {kind: service, workers: 4, service_time: {exponential: 10ms}}
+faults:
+  late: {kind: slow, targets: [db], factor: 2, at: 90s}
+  edge: {kind: slow, targets: [db], factor: 2, at: 60s}
+  fine: {kind: slow, targets: [db], factor: 2, at: 59s}
+)";
+  const LoadResult r = load_scenario_text(yaml, "test.yaml");
+  ASSERT_TRUE(r.scenario);
+  EXPECT_EQ(r.diagnostics.warnings_text(),
+            "test.yaml:7:3: warning: faults.late: starts at 90s, when the run (60s) is over: it "
+            "never acts\n"
+            "test.yaml:8:3: warning: faults.edge: starts at 60s, when the run (60s) is over: it "
+            "never acts\n");
+  EXPECT_EQ(r.diagnostics.to_string(), "");
+}
+
+}  // namespace
+}  // namespace dsim::test
