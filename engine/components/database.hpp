@@ -30,6 +30,7 @@
 #include "core/key_slots.hpp"
 #include "core/params.hpp"
 #include "core/random.hpp"
+#include "core/slot_stack.hpp"
 
 namespace dsim {
 
@@ -226,7 +227,7 @@ class Database final : public Component {
   std::vector<Node> nodes_;
   std::vector<Shard> shards_;
   std::vector<Query> queries_;
-  std::vector<uint32_t> free_queries_;
+  SlotStack free_queries_;
   KeySlots key_index_;  // key -> its KeyState in keys_
   std::vector<KeyState> keys_;
   std::vector<Time> visible_at_;  // nodes_per_shard_ entries per key with versions
