@@ -29,6 +29,7 @@
 #include "core/component.hpp"
 #include "core/distribution.hpp"
 #include "core/params.hpp"
+#include "core/slot_stack.hpp"
 
 namespace dsim {
 
@@ -115,10 +116,10 @@ class Cache final : public Component, public CallOwner {
   CacheStore store_;
   Outbound out_{*this, *this};
   std::vector<Pending> pending_;
-  std::vector<uint32_t> free_pending_;
+  SlotStack free_pending_;
   size_t live_pending_ = 0;
   std::vector<Waiter> waiters_;
-  std::vector<uint32_t> free_waiters_;
+  SlotStack free_waiters_;
   KeySlots filling_;  // key -> the fill in progress that later misses may join (coalesce)
   Rng hit_rng_;
   Rng miss_rng_;

@@ -230,6 +230,34 @@ uint32_t Database::key_state(uint64_t key) {
   return ks;
 }
 
+const Time* Database::visibility(uint64_t key) const {
+  if (key < KeySlots::kDenseLimit) {
+    const size_t base = static_cast<size_t>(key) * nodes_per_shard_;
+    return base < dense_visible_at_.size() ? &dense_visible_at_[base] : nullptr;
+  }
+  const uint32_t ks = key_index_.find(key);
+  if (ks == KeySlots::kNone || keys_[ks].versions == kNone) return nullptr;
+  return &visible_at_[static_cast<size_t>(keys_[ks].versions) * nodes_per_shard_];
+}
+
+Time* Database::visibility_for_write(uint64_t key) {
+  if (key < KeySlots::kDenseLimit) {
+    const size_t base = static_cast<size_t>(key) * nodes_per_shard_;
+    if (base >= dense_visible_at_.size()) {
+      size_t keys = dense_visible_at_.empty() ? 64 : dense_visible_at_.size() / nodes_per_shard_;
+      while (keys <= key) keys *= 2;
+      dense_visible_at_.resize(keys * nodes_per_shard_, Time::zero());
+    }
+    return &dense_visible_at_[base];
+  }
+  const uint32_t ks = key_state(key);
+  if (keys_[ks].versions == kNone) {
+    keys_[ks].versions = static_cast<uint32_t>(visible_at_.size() / nodes_per_shard_);
+    visible_at_.resize(visible_at_.size() + nodes_per_shard_, Time::zero());
+  }
+  return &visible_at_[static_cast<size_t>(keys_[ks].versions) * nodes_per_shard_];
+}
+
 void Database::push_back(WaitList& l, uint32_t slot) {
   Query& q = queries_[slot];
   q.prev = l.tail;
@@ -468,13 +496,9 @@ void Database::execute(Simulation& sim, uint32_t slot) {
       show_disk_used(sim);
     }
   } else if (q.node != node_index(q.shard, sh.primary)) {
-    const uint32_t ks = key_index_.find(q.key);
-    if (ks != KeySlots::kNone) {
-      const KeyState& k = keys_[ks];
-      const uint32_t i = q.node - node_index(q.shard, 0);
-      if (k.versions != kNone && visible_at_[k.versions * nodes_per_shard_ + i] > sim.now()) {
-        metrics().count(Counter::stale_reads);
-      }
+    const Time* visible = visibility(q.key);
+    if (visible && visible[q.node - node_index(q.shard, 0)] > sim.now()) {
+      metrics().count(Counter::stale_reads);
     }
   }
   q.state = State::running;
@@ -491,12 +515,7 @@ void Database::commit(Simulation& sim, const Query& q) {
   const Shard& sh = shards_[q.shard];
   const uint64_t key = q.key;
   const uint32_t shard = q.shard;
-  const uint32_t ks = key_state(key);
-  if (keys_[ks].versions == kNone) {
-    keys_[ks].versions = static_cast<uint32_t>(visible_at_.size() / nodes_per_shard_);
-    visible_at_.resize(visible_at_.size() + nodes_per_shard_, Time::zero());
-  }
-  const size_t base = static_cast<size_t>(keys_[ks].versions) * nodes_per_shard_;
+  Time* visible = visibility_for_write(key);
   Time worst = Time::zero();
   bool any = false;
   for (uint32_t i = 0; i < nodes_per_shard_; ++i) {
@@ -504,7 +523,7 @@ void Database::commit(Simulation& sim, const Query& q) {
     if (i == sh.primary || !n.up) continue;
     const Time apply = std::max(sim.now() + p_.replication_lag.sample(lag_rng_), n.applied_until);
     n.applied_until = apply;
-    visible_at_[base + i] = apply;
+    visible[i] = apply;
     worst = std::max(worst, apply - sim.now());
     any = true;
   }
@@ -692,11 +711,13 @@ void Database::set_busy(Simulation& sim, uint32_t node, int64_t delta) {
   nodes_[node].busy += delta;
   busy_ += delta;
   sync_shard_levels();
+  // (Only the busy levels change: a level integrates lazily, so leaving the capacity levels
+  // alone until they change gives the same areas.)
   sh.all.busy += delta;
-  sh.all.set(sim.now());
+  sh.all.busy_level.set(sim.now(), sh.all.busy);
   if (node % nodes_per_shard_ == sh.primary) {
     sh.primary_role.busy += delta;
-    sh.primary_role.set(sim.now());
+    sh.primary_role.busy_level.set(sim.now(), sh.primary_role.busy);
   }
   metrics().busy().set(sim.now(), busy_);
   refresh_capacity(sim, node);
@@ -714,10 +735,10 @@ void Database::refresh_capacity(Simulation& sim, uint32_t node) {
   capacity_ += delta;
   sync_shard_levels();
   sh.all.capacity += delta;
-  sh.all.set(sim.now());
+  sh.all.capacity_level.set(sim.now(), sh.all.capacity);
   if (node % nodes_per_shard_ == sh.primary) {
     sh.primary_role.capacity += delta;
-    sh.primary_role.set(sim.now());
+    sh.primary_role.capacity_level.set(sim.now(), sh.primary_role.capacity);
   }
   metrics().capacity().set(sim.now(), capacity_);
 }

@@ -30,6 +30,7 @@
 #include "core/key_slots.hpp"
 #include "core/params.hpp"
 #include "core/random.hpp"
+#include "core/slot_stack.hpp"
 
 namespace dsim {
 
@@ -189,6 +190,10 @@ class Database final : public Component {
   uint32_t choose_read_node(uint32_t shard);
   uint32_t new_query(CallHandle h, uint64_t key, uint32_t shard, uint32_t node, uint16_t cls);
   uint32_t key_state(uint64_t key);
+  // The key's per-node visibility times (nodes_per_shard_ of them): when each node of its shard
+  // will have applied its latest committed write. nullptr (or zeros) if it was never written.
+  const Time* visibility(uint64_t key) const;
+  Time* visibility_for_write(uint64_t key);
   const QuerySpec& spec(const Query& q) const { return p_.queries.items[q.cls]; }
 
   void push_back(WaitList& l, uint32_t slot);
@@ -226,10 +231,14 @@ class Database final : public Component {
   std::vector<Node> nodes_;
   std::vector<Shard> shards_;
   std::vector<Query> queries_;
-  std::vector<uint32_t> free_queries_;
+  SlotStack free_queries_;
   KeySlots key_index_;  // key -> its KeyState in keys_
   std::vector<KeyState> keys_;
   std::vector<Time> visible_at_;  // nodes_per_shard_ entries per key with versions
+  // Keys below KeySlots::kDenseLimit (the usual case) keep their visibility times here instead,
+  // indexed directly by key: a replica read or a replicated commit touches one cache line rather
+  // than three dependent ones (key index, key state, times). Grows to a power of two on demand.
+  std::vector<Time> dense_visible_at_;  // key * nodes_per_shard_ + node
   Rng time_rng_, read_rng_, lag_rng_;
   int64_t busy_ = 0, capacity_ = 0, waiting_ = 0, lock_waiting_ = 0, disk_total_ = 0;
   Time levels_since_;              // the metrics reset the per-shard levels last followed

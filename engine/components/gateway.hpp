@@ -32,6 +32,7 @@
 #include "components/wait_queue.hpp"
 #include "core/component.hpp"
 #include "core/params.hpp"
+#include "core/slot_stack.hpp"
 
 namespace dsim {
 
@@ -139,7 +140,7 @@ class Gateway final : public Component, public CallOwner {
   std::vector<Limiter> limiters_;
   std::vector<uint32_t> route_workload_;  // per route: its class, or kAnyClass
   std::vector<Task> tasks_;
-  std::vector<uint32_t> free_tasks_;
+  SlotStack free_tasks_;
   Rng validation_rng_;
   int64_t busy_ = 0;
   bool pulling_ = false;

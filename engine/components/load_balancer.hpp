@@ -36,6 +36,7 @@
 #include "core/distribution.hpp"
 #include "core/params.hpp"
 #include "core/random.hpp"
+#include "core/slot_stack.hpp"
 
 namespace dsim {
 
@@ -169,7 +170,7 @@ class LoadBalancer final : public Component, public CallOwner {
   static constexpr int kMaxNesting = 100;  // calls into proxy() on the stack at once
   int nesting_ = 0;
   std::vector<Held> held_;  // a slab
-  std::vector<uint32_t> free_held_;
+  SlotStack free_held_;
   uint64_t probe_generation_ = 0;  // a crash stops the probe chain; the restart starts a new one
   int64_t choices_ = 2;
   bool has_latency_ = false;

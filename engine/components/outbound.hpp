@@ -22,6 +22,7 @@
 #include "core/call.hpp"
 #include "core/component.hpp"
 #include "core/random.hpp"
+#include "core/slot_stack.hpp"
 
 namespace dsim {
 
@@ -177,7 +178,7 @@ class Outbound {
   CallOwner& callback_;
   std::vector<Site> sites_;
   std::vector<Exchange> exchanges_;
-  std::vector<uint32_t> free_;
+  SlotStack free_;
   size_t live_ = 0;
   int64_t total_outstanding_ = 0;
 };

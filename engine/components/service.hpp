@@ -16,6 +16,7 @@
 #include "components/wait_queue.hpp"
 #include "core/component.hpp"
 #include "core/params.hpp"
+#include "core/slot_stack.hpp"
 
 namespace dsim {
 
@@ -85,7 +86,7 @@ class Service final : public Component, public CallOwner {
   Outbound out_{*this, *this};
   std::vector<Instruction> program_;
   std::vector<Task> tasks_;
-  std::vector<uint32_t> free_tasks_;
+  SlotStack free_tasks_;
   Rng service_rng_;
   Rng routing_rng_;
   Rng branch_rng_;

@@ -64,9 +64,17 @@ uint64_t KeySampler::next(Rng& rng) {
     case KeySpec::Mode::uniform:
       return rng.below(static_cast<uint64_t>(spec_.keys));
     case KeySpec::Mode::zipf: {
-      const double u = rng.uniform01();
-      const size_t g = guide_.size() - 1;
-      const size_t j = std::min(static_cast<size_t>(u * static_cast<double>(g)), g - 1);
+      if (!primed_) {
+        ahead_[0] = rng.uniform01();
+        ahead_[1] = rng.uniform01();
+        primed_ = true;
+      }
+      const double u = ahead_[0];
+      ahead_[0] = ahead_[1];
+      ahead_[1] = rng.uniform01();
+      __builtin_prefetch(&guide_[bucket(ahead_[1])]);
+      __builtin_prefetch(&cumulative_[guide_[bucket(ahead_[0])]]);
+      const size_t j = bucket(u);
       auto lo = cumulative_.begin() + guide_[j];
       auto hi = cumulative_.begin() + std::min<size_t>(guide_[j + 1] + 1, cumulative_.size());
       // Rounding in u * G can put u just outside bucket j: then search everything. Either way
@@ -81,6 +89,11 @@ uint64_t KeySampler::next(Rng& rng) {
     }
   }
   return 0;
+}
+
+size_t KeySampler::bucket(double u) const {
+  const size_t g = guide_.size() - 1;
+  return std::min(static_cast<size_t>(u * static_cast<double>(g)), g - 1);
 }
 
 double KeySampler::probability(uint64_t key) const {

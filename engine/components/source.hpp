@@ -65,6 +65,13 @@ class KeySampler {
   // any u in [j/G, (j+1)/G) lies in [guide_[j], guide_[j+1]] - a search over a few entries
   // instead of the whole table (Chen and Asau's guide table; the draws are unchanged).
   std::vector<uint32_t> guide_;
+  // Zipf only: the next two uniforms, drawn ahead from the same stream in the same order (so the
+  // keys are unchanged). Both tables are too big for the caches and a draw reads one line of
+  // each, the second depending on the first: drawing ahead lets each draw prefetch the guide
+  // line of the draw after next and the table line of the next one, so its own are at hand.
+  double ahead_[2] = {0, 0};
+  bool primed_ = false;
+  size_t bucket(double u) const;
 };
 
 class Source final : public Component, public CallOwner {

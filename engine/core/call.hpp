@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/request.hpp"
+#include "core/slot_stack.hpp"
 #include "core/time.hpp"
 
 namespace dsim {
@@ -83,7 +84,7 @@ class CallPool {
 
  private:
   std::vector<Call> slots_;
-  std::vector<CallHandle> free_;
+  SlotStack free_;
   uint64_t live_ = 0;
 };
 

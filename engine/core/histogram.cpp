@@ -77,6 +77,17 @@ void LatencyHistogram::merge(const LatencyHistogram& other) {
   max_ = std::max(max_, other.max_);
 }
 
+void LatencyHistogram::add_buckets_since(const LatencyHistogram& now,
+                                         const LatencyHistogram& before) {
+  for (int i = now.lowest_; i <= now.highest_; ++i) {
+    const uint64_t added = now.counts_[i] - before.counts_[i];
+    if (added == 0) continue;
+    counts_[i] += added;
+    lowest_ = std::min(lowest_, i);
+    highest_ = std::max(highest_, i);
+  }
+}
+
 void LatencyHistogram::reset() {
   if (highest_ >= lowest_) std::fill(counts_.begin() + lowest_, counts_.begin() + highest_ + 1, 0);
   lowest_ = kBuckets;

@@ -30,6 +30,19 @@ class LatencyHistogram {
     if (value_ns > max_) max_ = value_ns;
   }
 
+  // Counts a value in the summary (count, sum, minimum, maximum) but in no bucket: for a
+  // histogram whose buckets are filled later, in bulk, by add_buckets_since.
+  void record_summary(int64_t value_ns) {
+    if (value_ns < 0) value_ns = 0;
+    ++count_;
+    sum_ += static_cast<double>(value_ns);
+    if (value_ns < min_) min_ = value_ns;
+    if (value_ns > max_) max_ = value_ns;
+  }
+  // Adds to the buckets the values `now` holds beyond those `before` held (`before` being an
+  // earlier copy of `now`, or an empty histogram); the summary is left alone.
+  void add_buckets_since(const LatencyHistogram& now, const LatencyHistogram& before);
+
   uint64_t count() const { return count_; }
   double mean() const { return count_ ? sum_ / static_cast<double>(count_) : 0.0; }
   double sum() const { return sum_; }  // of every recorded value, exact below 2^53 ns in total

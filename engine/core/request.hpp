@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/slot_stack.hpp"
 #include "core/time.hpp"
 
 namespace dsim {
@@ -110,7 +111,7 @@ class RequestPool {
  private:
   std::vector<Request> slots_;
   std::vector<uint8_t> live_flags_;
-  std::vector<RequestHandle> free_;
+  SlotStack free_;
   uint64_t live_ = 0;
 };
 

@@ -61,6 +61,7 @@ void StationMetrics::reset(Time now) {
   dropped_.fill(0);
   failed_.fill(0);
   latency_.reset();
+  window_taken_ = window_latency_;  // the window's values so far precede the reset
   wait_.reset();
   waited_ = 0;
   queue_.reset(now);
@@ -76,7 +77,9 @@ void StationMetrics::reset_window(Time now) {
   window_served_ = 0;
   window_lost_ = 0;
   window_lost_by_reason_.fill(0);
+  take_window_buckets();
   window_latency_.reset();
+  window_taken_.reset();
   queue_.reset_window(now);
   busy_.reset_window(now);
   capacity_.reset_window(now);

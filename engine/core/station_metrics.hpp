@@ -144,7 +144,7 @@ class StationMetrics {
   void on_served(Time now, Time sojourn) {
     ++served_;
     ++window_served_;
-    latency_.record(sojourn.count_ns());
+    latency_.record_summary(sojourn.count_ns());  // its buckets follow the window's
     window_latency_.record(sojourn.count_ns());
     in_system_.add(now, -1);
   }
@@ -205,7 +205,10 @@ class StationMetrics {
   uint64_t served() const { return served_; }
   const std::array<uint64_t, kReasonCount>& dropped() const { return dropped_; }
   const std::array<uint64_t, kReasonCount>& failed() const { return failed_; }
-  const LatencyHistogram& latency() const { return latency_; }
+  const LatencyHistogram& latency() const {
+    take_window_buckets();
+    return latency_;
+  }
   const LatencyHistogram& wait() const { return wait_; }
   uint64_t waited() const { return waited_; }  // service starts that had to wait
   const LatencyHistogram& window_latency() const { return window_latency_; }
@@ -223,7 +226,16 @@ class StationMetrics {
   uint64_t served_ = 0;
   std::array<uint64_t, kReasonCount> dropped_{};
   std::array<uint64_t, kReasonCount> failed_{};
-  LatencyHistogram latency_;
+  // Latency since the last reset. A sojourn is put in a bucket of the window's histogram only,
+  // not in two (on the hot path, each bucket is a likely cache miss): this one's buckets take
+  // over the window's new values when it is read and when the window closes.
+  void take_window_buckets() const {
+    latency_.add_buckets_since(window_latency_, window_taken_);
+    window_taken_ = window_latency_;
+  }
+  mutable LatencyHistogram latency_;
+  // The part of window_latency_ that latency_ has taken (or that preceded the last reset).
+  mutable LatencyHistogram window_taken_;
   LatencyHistogram wait_;  // arrival to service start
   uint64_t waited_ = 0;
   TimeWeightedLevel queue_;      // waiting, not in service
