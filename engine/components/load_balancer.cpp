@@ -343,7 +343,7 @@ uint32_t LoadBalancer::hold(CallHandle h) {
   }
   Held& c = held_[slot];
   c.call = h;
-  c.calls = 0;
+  c.called = false;
   c.live = true;
   return slot;
 }
@@ -388,7 +388,7 @@ void LoadBalancer::proxy_now(Simulation& sim, uint32_t slot) {
     return;
   }
   const uint32_t serial = held_[slot].serial;
-  held_[slot].calls = 1;
+  held_[slot].called = true;
   const uint64_t id = out_.call(sim, b, request, deadline, pack_handle(slot, serial));
   // The answer may have come at once (and the slot been reused): remember only a live exchange.
   Held& c = held_[slot];
@@ -481,7 +481,7 @@ void LoadBalancer::on_faults_changed(Simulation& sim, const FaultEffects& before
   for (uint32_t slot = 0; slot < held_.size(); ++slot) {
     Held& c = held_[slot];
     if (!c.live) continue;
-    if (c.calls > 0) out_.cancel(sim, c.exchange);
+    if (c.called) out_.cancel(sim, c.exchange);
     calls.push_back(c.call);
     c.live = false;
     ++c.serial;

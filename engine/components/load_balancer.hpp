@@ -126,11 +126,12 @@ class LoadBalancer final : public Component, public CallOwner {
   };
   // A call the balancer holds, from its arrival to its answer. Its slot and serial are the token
   // of the latency event and of the exchange, so that after a crash has ended it they are stale.
+  // (24 bytes: every request in flight through the balancer holds one.)
   struct Held {
+    uint64_t exchange = 0;  // if called: the exchange a crash cancels
     CallHandle call = 0;
     uint32_t serial = 0;
-    uint32_t calls = 0;     // exchanges started for it (0 or 1)
-    uint64_t exchange = 0;  // if calls > 0: the exchange a crash cancels
+    bool called = false;  // its exchange has started
     bool live = false;
   };
 

@@ -119,6 +119,7 @@ uint32_t Outbound::add_site(const CallPolicy& policy, uint32_t target, uint16_t 
   if (policy.retry.present && policy.retry.budget.present) {
     s.budget = std::make_unique<RetryBudget>(policy.retry.budget);
   }
+  decorrelated_ |= policy.retry.jitter == RetrySpec::decorrelated;
   sites_.push_back(std::move(s));
   return static_cast<uint32_t>(sites_.size() - 1);
 }
@@ -152,7 +153,10 @@ uint64_t Outbound::call(Simulation& sim, uint32_t site, RequestHandle request, T
   ++live_;
   sim.retain_request(request);
   Site& s = sites_[site];
-  ex.last_sleep = s.policy->retry.base;
+  if (decorrelated_) [[unlikely]] {
+    if (last_sleep_.size() < exchanges_.size()) last_sleep_.resize(exchanges_.size());
+    last_sleep_[slot] = s.policy->retry.base;
+  }
   owner_.metrics().count(Counter::calls);
   if (s.budget) s.budget->on_call(sim.now());
   const uint64_t id = pack_handle(slot, generation);
@@ -332,9 +336,11 @@ void Outbound::on_event(Simulation& sim, const Event& e) {
   }
 }
 
-Time Outbound::backoff(Exchange& ex, Site& s) {
-  ex.last_sleep = backoff_wait(s.policy->retry, ex.attempt - 1, ex.last_sleep, s.rng);
-  return ex.last_sleep;
+Time Outbound::backoff(uint32_t slot, Site& s) {
+  const int retry_index = exchanges_[slot].attempt - 1;
+  if (!decorrelated_) return backoff_wait(s.policy->retry, retry_index, Time::zero(), s.rng);
+  last_sleep_[slot] = backoff_wait(s.policy->retry, retry_index, last_sleep_[slot], s.rng);
+  return last_sleep_[slot];
 }
 
 void Outbound::failed(Simulation& sim, uint32_t slot, Reason reason, Time retry_after,
@@ -354,7 +360,7 @@ void Outbound::failed(Simulation& sim, uint32_t slot, Reason reason, Time retry_
       allowed = false;
     }
     if (allowed) {
-      Time wait = backoff(ex, s);
+      Time wait = backoff(slot, s);
       if (p.retry.respect_retry_after) wait = std::max(wait, retry_after);
       if (sim.now() + wait < ex.parent_deadline) {
         m.count(Counter::retries);

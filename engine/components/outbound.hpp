@@ -147,7 +147,6 @@ class Outbound {
     RequestHandle request = 0;
     uint64_t token = 0;
     Time parent_deadline = Time::max();
-    Time last_sleep;  // decorrelated jitter
     CallHandle call = 0;
     uint32_t site = 0;
     uint32_t serial = 0;      // changes with every attempt and on release: stale timers and replies
@@ -169,7 +168,7 @@ class Outbound {
   void attempt_ended(Simulation& sim, Exchange& ex, bool failed);
   void failed(Simulation& sim, uint32_t slot, Reason reason, Time retry_after, bool own_refusal,
               uint32_t origin);
-  Time backoff(Exchange& ex, Site& site);
+  Time backoff(uint32_t slot, Site& site);
   void complete(Simulation& sim, uint32_t slot, const Reply& reply);
   void release(Simulation& sim, uint32_t slot);
   void set_outstanding(Simulation& sim, Site& site, int64_t delta);
@@ -178,6 +177,11 @@ class Outbound {
   CallOwner& callback_;
   std::vector<Site> sites_;
   std::vector<Exchange> exchanges_;
+  // Per exchange slot, the last retry wait, for decorrelated jitter (which draws the next wait
+  // from it): kept beside the exchanges, and only when some site uses that jitter, so that the
+  // record every call in flight holds stays small.
+  std::vector<Time> last_sleep_;
+  bool decorrelated_ = false;
   SlotStack free_;
   size_t live_ = 0;
   int64_t total_outstanding_ = 0;
