@@ -173,6 +173,11 @@ std::string ComponentDirectory::unknown(const std::string& name) const {
   return "no component named " + quote_text(name) + did_you_mean(name, names);
 }
 
+bool ComponentDirectory::waits_for_ever(uint32_t from, uint32_t to) const {
+  const std::vector<uint32_t> named = calls_without_timeout(*entries_[from].params);
+  return std::binary_search(named.begin(), named.end(), to);
+}
+
 bool ComponentDirectory::sends_to(uint32_t from, uint32_t to) const {
   const std::vector<uint32_t> named = components_named_by(*entries_[from].params);
   return std::binary_search(named.begin(), named.end(), to);

@@ -107,6 +107,12 @@ struct FaultParams : ComponentParams {
                                    const ComponentParams& /*params*/) const {
     return {};
   }
+  // Something valid but most likely not meant, for a load-time warning ("" when none): a network
+  // fault that loses calls nobody times out. Called after resolve(), with the resolved targets.
+  virtual std::string warning(const ComponentDirectory& /*components*/,
+                              const std::vector<uint32_t>& /*targets*/) const {
+    return {};
+  }
   // Resolves component names among the kind's own parameters (slow's `from`); returns a message
   // ("" when fine), `where` pointing at the offending value.
   virtual std::string resolve(const ComponentDirectory& /*components*/, Location& /*where*/) {
@@ -182,6 +188,8 @@ class ComponentDirectory {
   // Whether `from` ever sends to `to`: its parameters name it (a call, a route, a backend, a
   // consumer target...). A fault on the route from -> to acts on nothing otherwise.
   bool sends_to(uint32_t from, uint32_t to) const;
+  // Whether some call from `from` to `to` has no timeout (see calls_without_timeout).
+  bool waits_for_ever(uint32_t from, uint32_t to) const;
 
  private:
   std::vector<Entry> entries_;

@@ -54,6 +54,31 @@ std::string resolve_other_side(ParamList<FaultTarget>& from, ParamList<FaultTarg
                        "call (it acts on the calls from `from` to the targets)";
 }
 
+// A caller on one side that calls the other with no timeout, as a warning ("" if none): a message
+// that `verb` (the fault loses it) leaves that caller waiting for ever. `either_way`: callers on
+// the targets' side count too (a partition cuts their calls' answers as well).
+std::string untimed_call(const ComponentDirectory& components, const std::vector<uint32_t>& from,
+                         const std::vector<uint32_t>& targets, bool either_way, const char* verb) {
+  const auto& e = components.entries();
+  const auto message = [&](uint32_t caller, uint32_t callee) {
+    return quote_text(e[caller].name) + " calls " + quote_text(e[callee].name) +
+           " with no timeout: a call whose message this fault " + verb + " leaves " +
+           quote_text(e[caller].name) +
+           " waiting for ever, and its request in flight to the end of the run (give that call a "
+           "timeout)";
+  };
+  for (uint32_t c = 0; c < e.size(); ++c) {
+    const bool other = from.empty() ? !std::binary_search(targets.begin(), targets.end(), c)
+                                    : std::binary_search(from.begin(), from.end(), c);
+    if (!other) continue;
+    for (uint32_t t : targets) {
+      if (components.waits_for_ever(c, t)) return message(c, t);
+      if (either_way && components.waits_for_ever(t, c)) return message(t, c);
+    }
+  }
+  return {};
+}
+
 // The other side: `from`, or every component that is not a target.
 std::vector<uint32_t> other_side(const Simulation& sim, const std::vector<uint32_t>& from,
                                  const std::vector<uint32_t>& targets) {
@@ -111,6 +136,12 @@ std::string PartitionFault::check_kind(const std::vector<std::string>& given) {
 
 std::string PartitionFault::resolve(const ComponentDirectory& components, Location& where) {
   return resolve_other_side(from, targets, components, where, from_indices, /*either_way=*/true);
+}
+
+std::string PartitionFault::warning(const ComponentDirectory& components,
+                                    const std::vector<uint32_t>& targets) const {
+  if (mode != 0) return {};  // reject: every caller hears of it at once
+  return untimed_call(components, from_indices, targets, /*either_way=*/true, "swallows");
 }
 
 void PartitionFault::apply(Simulation& sim, const ActiveFault& f) const {
@@ -173,6 +204,12 @@ std::string NetworkFault::check_kind(const std::vector<std::string>& given) {
 
 std::string NetworkFault::resolve(const ComponentDirectory& components, Location& where) {
   return resolve_other_side(from, targets, components, where, from_indices, /*either_way=*/false);
+}
+
+std::string NetworkFault::warning(const ComponentDirectory& components,
+                                  const std::vector<uint32_t>& targets) const {
+  if (loss <= 0) return {};
+  return untimed_call(components, from_indices, targets, /*either_way=*/false, "loses");
 }
 
 void NetworkFault::apply(Simulation& sim, const ActiveFault& f) const {

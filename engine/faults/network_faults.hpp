@@ -27,6 +27,8 @@ struct PartitionFault : FaultParamsOf<PartitionFault> {
   std::string check_kind(const std::vector<std::string>& given) override;
   bool rampable() const override { return false; }
   std::string resolve(const ComponentDirectory& components, Location& where) override;
+  std::string warning(const ComponentDirectory& components,
+                      const std::vector<uint32_t>& targets) const override;
   void apply(Simulation& sim, const ActiveFault& f) const override;
   void retract(Simulation& sim, const ActiveFault& f) const override;
 };
@@ -43,6 +45,8 @@ struct NetworkFault : FaultParamsOf<NetworkFault> {
   void describe_kind(ParamVisitor& v) override;
   std::string check_kind(const std::vector<std::string>& given) override;
   std::string resolve(const ComponentDirectory& components, Location& where) override;
+  std::string warning(const ComponentDirectory& components,
+                      const std::vector<uint32_t>& targets) const override;
   void apply(Simulation& sim, const ActiveFault& f) const override;
   void retract(Simulation& sim, const ActiveFault& f) const override;
 };

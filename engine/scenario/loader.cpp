@@ -1198,6 +1198,10 @@ void check_faults(Scenario& s, Diagnostics& d) {
       where = f.where;
       if (std::string e = f.params->resolve(dir, where); !e.empty()) {
         d.error(where, context + "." + e);
+      } else if (d.ok()) {
+        if (std::string w = f.params->warning(dir, targets); !w.empty()) {
+          d.warning(f.where, context + ": " + w);
+        }
       }
     }
     const FaultAfter& a = f.params->after;

@@ -18,13 +18,29 @@ class TargetCollector final : public ParamVisitor {
  public:
   std::vector<TargetRef*> targets;
   std::vector<const char*> target_keys;  // per target: the parameter key that holds it
+  std::vector<uint32_t> target_scopes;   // per target: the block that holds it
   bool has_route = false;
   bool route_can_end = false;
+
+  // Whether the call to targets[k] has a timeout: a `timeout` above zero in its block or in an
+  // enclosing one (a call step's own, a consumer block's, a balancer's for its backends).
+  bool has_timeout(size_t k) const {
+    for (uint32_t s = target_scopes[k];; s = scopes_[s].parent) {
+      if (scopes_[s].timeout) return true;
+      if (s == 0) return false;
+    }
+  }
 
   void target(const ParamInfo& info, TargetRef& t) override {
     if (t.name.empty()) return;
     targets.push_back(&t);
     target_keys.push_back(info.name);
+    target_scopes.push_back(current_);
+  }
+  void duration(const ParamInfo& info, Time& value) override {
+    if (std::string_view(info.name) == "timeout" && value > Time::zero()) {
+      scopes_[current_].timeout = true;
+    }
   }
   void route(const ParamInfo& info, RouteSpec& r) override {
     has_route = true;
@@ -32,11 +48,11 @@ class TargetCollector final : public ParamVisitor {
     for (TargetRef& t : r.targets) {
       targets.push_back(&t);
       target_keys.push_back(info.name);
+      target_scopes.push_back(current_);
     }
   }
   void count(const ParamInfo&, int64_t&, int64_t, int64_t) override {}
   void number(const ParamInfo&, double&, double, double) override {}
-  void duration(const ParamInfo&, Time&) override {}
   void rate(const ParamInfo&, double&) override {}
   void size(const ParamInfo&, int64_t&) override {}
   void flag(const ParamInfo&, bool&) override {}
@@ -45,10 +61,33 @@ class TargetCollector final : public ParamVisitor {
   void distribution(const ParamInfo&, Distribution&) override {}
   void arrivals(const ParamInfo&, ArrivalSpec&) override {}
   void keys(const ParamInfo&, KeySpec&) override {}
-  void group(const ParamInfo&, ParamGroup& g) override { g.describe(*this); }
-  void list(const ParamInfo&, ParamListBase& l) override {
-    for (size_t i = 0; i < l.size(); ++i) l.at(i).describe(*this);
+  void group(const ParamInfo&, ParamGroup& g) override {
+    const uint32_t outer = enter();
+    g.describe(*this);
+    current_ = outer;
   }
+  void list(const ParamInfo&, ParamListBase& l) override {
+    for (size_t i = 0; i < l.size(); ++i) {
+      const uint32_t outer = enter();
+      l.at(i).describe(*this);
+      current_ = outer;
+    }
+  }
+
+ private:
+  struct Scope {
+    uint32_t parent = 0;
+    bool timeout = false;
+  };
+  // Opens a nested block; returns the enclosing one.
+  uint32_t enter() {
+    const uint32_t outer = current_;
+    scopes_.push_back({outer, false});
+    current_ = static_cast<uint32_t>(scopes_.size() - 1);
+    return outer;
+  }
+  std::vector<Scope> scopes_{Scope{}};  // 0: the component's own parameters
+  uint32_t current_ = 0;
 };
 
 using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS>;
@@ -178,17 +217,33 @@ void check_topology(Scenario& s, Diagnostics& d) {
   }
 }
 
-std::vector<uint32_t> components_named_by(const ComponentParams& params) {
+namespace {
+
+// The resolved components `params` names; with `untimed_only`, those called with no timeout.
+std::vector<uint32_t> named_by(const ComponentParams& params, bool untimed_only) {
   TargetCollector collector;
   // (describe() is the one way to walk a kind's parameters; this visitor only reads them.)
   const_cast<ComponentParams&>(params).describe(collector);
   std::vector<uint32_t> named;
-  for (const TargetRef* t : collector.targets) {
-    if (t->index != UINT32_MAX) named.push_back(t->index);
+  for (size_t k = 0; k < collector.targets.size(); ++k) {
+    const TargetRef* t = collector.targets[k];
+    if (t->index != UINT32_MAX && !(untimed_only && collector.has_timeout(k))) {
+      named.push_back(t->index);
+    }
   }
   std::sort(named.begin(), named.end());
   named.erase(std::unique(named.begin(), named.end()), named.end());
   return named;
+}
+
+}  // namespace
+
+std::vector<uint32_t> calls_without_timeout(const ComponentParams& params) {
+  return named_by(params, /*untimed_only=*/true);
+}
+
+std::vector<uint32_t> components_named_by(const ComponentParams& params) {
+  return named_by(params, /*untimed_only=*/false);
 }
 
 std::vector<ComponentLink> component_links(const Scenario& s) {

@@ -19,6 +19,9 @@ void check_topology(Scenario& scenario, Diagnostics& diagnostics);
 // of its calls, publishes, routes, backends, consumers, stores... - every component it can ever
 // send a message to. Sorted, without repeats.
 std::vector<uint32_t> components_named_by(const ComponentParams& params);
+// Those of them that it calls with no `timeout` (in the call's block or an enclosing one): a
+// call that is never answered leaves it waiting for ever.
+std::vector<uint32_t> calls_without_timeout(const ComponentParams& params);
 
 // One reference from a component to another, for diagrams: every key that makes `from` refer to
 // `to` (e.g. "call,publish"), one link per pair, in file order.

@@ -68,6 +68,48 @@ TEST(FaultRouteCheck, RoutesThatCarryCallsAreAccepted) {
   }
 }
 
+// A fault that loses or swallows calls nobody times out leaves their callers waiting for ever:
+// valid (the lesson of a missing timeout), but worth a warning at load time. A `timeout` counts
+// in the call's own block or an enclosing one (a consumers block, a balancer's for its
+// backends).
+TEST(FaultRouteCheck, LosingCallsThatHaveNoTimeoutIsAWarning) {
+  const auto warnings = [](const std::string& components, const std::string& fault) {
+    const LoadResult r = load_scenario_text(
+        "duration: 10s\ncomponents:\n" + components + "faults:\n  " + fault + "\n", "test.yaml");
+    EXPECT_TRUE(r.scenario) << r.diagnostics.to_string();
+    return r.diagnostics.warnings_text();
+  };
+  const std::string queue =
+      "  users: {kind: source, arrivals: {poisson: 20/s}, target: mem}\n"
+      "  mem: {kind: queue, consumers: {target: worker, count: 2CONSUMER}}\n"
+      "  worker: {kind: service, workers: 2, service_time: 5ms}\n";
+  const auto with = [&](const std::string& consumer) {
+    std::string c = queue;
+    c.replace(c.find("CONSUMER"), 8, consumer);
+    return c;
+  };
+  const std::string loss = "a: {kind: network, targets: [worker], from: [mem], loss: 30%}";
+  EXPECT_EQ(warnings(with(""), loss),
+            "test.yaml:7:3: warning: faults.a: 'mem' calls 'worker' with no timeout: a call "
+            "whose message this fault loses leaves 'mem' waiting for ever, and its request in "
+            "flight to the end of the run (give that call a timeout)\n");
+  EXPECT_EQ(warnings(with(", timeout: 1s"), loss), "");
+  EXPECT_EQ(warnings(with(""), "a: {kind: network, targets: [worker], latency: 5ms}"), "");
+  // A partition cuts answers too: with worker as the target, mem (on the other side) is still
+  // the caller left waiting. Reject mode answers at once.
+  EXPECT_EQ(warnings(with(""), "a: {kind: partition, targets: [mem], from: [worker]}"),
+            "test.yaml:7:3: warning: faults.a: 'mem' calls 'worker' with no timeout: a call "
+            "whose message this fault swallows leaves 'mem' waiting for ever, and its request in "
+            "flight to the end of the run (give that call a timeout)\n");
+  EXPECT_EQ(warnings(with(""), "a: {kind: partition, targets: [worker], mode: reject}"), "");
+  // A balancer's timeout covers its backends.
+  const std::string balanced =
+      "  users: {kind: source, arrivals: {poisson: 20/s}, target: lb, timeout: 2s}\n"
+      "  lb: {kind: load_balancer, backends: [api], timeout: 1s}\n"
+      "  api: {kind: service, service_time: 5ms}\n";
+  EXPECT_EQ(warnings(balanced, "a: {kind: partition, targets: [api]}"), "");
+}
+
 // The live API checks the same: a fault that would do nothing is refused.
 TEST(FaultRouteCheck, TheLiveApiRefusesARouteThatCarriesNoCall) {
   Simulation sim(load_text(std::string(kBase) + "  {}\n"));
