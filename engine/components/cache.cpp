@@ -163,14 +163,7 @@ void Cache::answer_after(Simulation& sim, CallHandle h, const Distribution& d, R
 }
 
 uint32_t Cache::open_pending(CallHandle h, uint64_t key, bool write) {
-  uint32_t slot;
-  if (!free_pending_.empty()) {
-    slot = free_pending_.back();
-    free_pending_.pop_back();
-  } else {
-    slot = static_cast<uint32_t>(pending_.size());
-    pending_.emplace_back();
-  }
+  uint32_t slot = free_pending_.take(pending_);
   Pending& p = pending_[slot];
   const uint32_t serial = p.serial + 1;
   p = Pending{};
@@ -234,14 +227,7 @@ void Cache::get(Simulation& sim, CallHandle h, uint64_t key) {
     const uint32_t fill = filling_.find(key);
     if (fill != kNone) {
       metrics().count(Counter::coalesced);
-      uint32_t w;
-      if (!free_waiters_.empty()) {
-        w = free_waiters_.back();
-        free_waiters_.pop_back();
-      } else {
-        w = static_cast<uint32_t>(waiters_.size());
-        waiters_.emplace_back();
-      }
+      uint32_t w = free_waiters_.take(waiters_);
       waiters_[w] = Waiter{h, kNone};
       Pending& f = pending_[fill];
       if (f.last_waiter == kNone) {

@@ -98,14 +98,7 @@ void CacheStore::touch(uint32_t i) {
 }
 
 uint32_t CacheStore::new_bucket(uint64_t freq, uint32_t lower, uint32_t higher) {
-  uint32_t b;
-  if (!free_buckets_.empty()) {
-    b = free_buckets_.back();
-    free_buckets_.pop_back();
-  } else {
-    b = static_cast<uint32_t>(buckets_.size());
-    buckets_.emplace_back();
-  }
+  uint32_t b = free_buckets_.take(buckets_);
   buckets_[b] = Bucket{freq, lower, higher, kNone, kNone};
   if (lower != kNone) {
     buckets_[lower].higher = b;
@@ -170,13 +163,7 @@ uint32_t CacheStore::put(uint64_t key, Time now, int64_t capacity) {
     remove(victim());
     evicted = 1;
   }
-  if (!free_entries_.empty()) {
-    i = free_entries_.back();
-    free_entries_.pop_back();
-  } else {
-    i = static_cast<uint32_t>(entries_.size());
-    entries_.emplace_back();
-  }
+  i = free_entries_.take(entries_);
   entries_[i] = Entry{};
   entries_[i].key = key;
   index_.insert(key, i);

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "core/key_slots.hpp"
+#include "core/slot_stack.hpp"
 #include "core/time.hpp"
 
 namespace dsim {
@@ -105,12 +106,12 @@ class CacheStore {
   bool expiring_;  // ttl > 0: entries are kept in the fill-order list
   KeySlots index_;
   std::vector<Entry> entries_;
-  std::vector<uint32_t> free_entries_;
+  SlotStack free_entries_;
   size_t size_ = 0;
   Chain recency_;     // LRU: head most recent
   Chain fill_order_;  // head: filled longest ago (expires first)
   std::vector<Bucket> buckets_;
-  std::vector<uint32_t> free_buckets_;
+  SlotStack free_buckets_;
   uint32_t lowest_ = kNone;  // LFU: the bucket with the smallest count
 };
 

@@ -192,14 +192,7 @@ uint32_t Database::choose_read_node(uint32_t shard) {
 
 uint32_t Database::new_query(CallHandle h, uint64_t key, uint32_t shard, uint32_t node,
                              uint16_t cls) {
-  uint32_t slot;
-  if (!free_queries_.empty()) {
-    slot = free_queries_.back();
-    free_queries_.pop_back();
-  } else {
-    slot = static_cast<uint32_t>(queries_.size());
-    queries_.emplace_back();
-  }
+  uint32_t slot = free_queries_.take(queries_);
   Query& q = queries_[slot];
   q.call = h;
   q.key = key;

@@ -137,14 +137,7 @@ void External::accept(Simulation& sim, CallHandle h) {
   Time latency = p_.latency.sample(latency_rng_);
   if (faults().active) [[unlikely]]
     latency = faults().stretch(latency, sim.call(h).caller);
-  uint32_t slot;
-  if (!free_calls_.empty()) {
-    slot = free_calls_.back();
-    free_calls_.pop_back();
-  } else {
-    slot = static_cast<uint32_t>(calls_.size());
-    calls_.emplace_back();
-  }
+  uint32_t slot = free_calls_.take(calls_);
   InProgress& c = calls_[slot];
   c.call = h;
   c.live = true;

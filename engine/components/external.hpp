@@ -29,6 +29,7 @@
 #include "core/distribution.hpp"
 #include "core/params.hpp"
 #include "core/random.hpp"
+#include "core/slot_stack.hpp"
 
 namespace dsim {
 
@@ -102,7 +103,7 @@ class External final : public Component {
   TokenBucket bucket_;
   int64_t in_flight_ = 0;
   std::vector<InProgress> calls_;  // a slab; in_flight_ of them are live
-  std::vector<uint32_t> free_calls_;
+  SlotStack free_calls_;
   int64_t quota_period_ = -1;  // index of the period quota_used_ counts
   int64_t quota_used_ = 0;
   Rng latency_rng_;

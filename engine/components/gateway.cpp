@@ -252,14 +252,7 @@ void Gateway::accept(Simulation& sim, CallHandle h) {
 }
 
 uint32_t Gateway::new_task(CallHandle h) {
-  uint32_t slot;
-  if (!free_tasks_.empty()) {
-    slot = free_tasks_.back();
-    free_tasks_.pop_back();
-  } else {
-    slot = static_cast<uint32_t>(tasks_.size());
-    tasks_.emplace_back();
-  }
+  uint32_t slot = free_tasks_.take(tasks_);
   Task& t = tasks_[slot];
   t.call = h;
   ++t.serial;

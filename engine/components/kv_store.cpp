@@ -201,14 +201,7 @@ void KvStore::send(Simulation& sim, CallHandle h, const Reply& r) {
     respond(sim, h, r);
     return;
   }
-  uint32_t slot;
-  if (!free_answers_.empty()) {
-    slot = free_answers_.back();
-    free_answers_.pop_back();
-  } else {
-    slot = static_cast<uint32_t>(answers_.size());
-    answers_.emplace_back();
-  }
+  uint32_t slot = free_answers_.take(answers_);
   answers_[slot] = Answer{h, r};
   sim.schedule(sim.now() + rtt, *this, kReply, slot);
 }

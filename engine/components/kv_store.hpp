@@ -50,6 +50,7 @@
 #include "components/wait_queue.hpp"
 #include "core/component.hpp"
 #include "core/params.hpp"
+#include "core/slot_stack.hpp"
 
 namespace dsim {
 
@@ -171,7 +172,7 @@ class KvStore final : public Component {
   std::vector<SharedLimiter> limiters_;
   std::vector<LimiterOp> limiter_ops_;  // Call::op - kFirstLimiterOp
   std::vector<Answer> answers_;
-  std::vector<uint32_t> free_answers_;
+  SlotStack free_answers_;
   Rng service_rng_;
   Rng rtt_rng_;
   Rng replica_reads_rng_;

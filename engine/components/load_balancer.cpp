@@ -333,14 +333,7 @@ double LoadBalancer::ring_share(uint32_t backend) const {
 // --- Proxying -----------------------------------------------------------------------------
 
 uint32_t LoadBalancer::hold(CallHandle h) {
-  uint32_t slot;
-  if (!free_held_.empty()) {
-    slot = free_held_.back();
-    free_held_.pop_back();
-  } else {
-    slot = static_cast<uint32_t>(held_.size());
-    held_.emplace_back();
-  }
+  uint32_t slot = free_held_.take(held_);
   Held& c = held_[slot];
   c.call = h;
   c.called = false;

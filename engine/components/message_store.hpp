@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/request.hpp"
+#include "core/slot_stack.hpp"
 #include "core/time.hpp"
 
 namespace dsim {
@@ -47,14 +48,7 @@ struct Message {
 class MessageTable {
  public:
   uint32_t acquire() {
-    uint32_t m;
-    if (!free_.empty()) {
-      m = free_.back();
-      free_.pop_back();
-    } else {
-      m = static_cast<uint32_t>(slots_.size());
-      slots_.emplace_back();
-    }
+    uint32_t m = free_.take(slots_);
     Message& msg = slots_[m];
     const uint32_t serial = msg.serial + 1;
     const uint32_t generation = msg.generation + 1;
@@ -78,7 +72,7 @@ class MessageTable {
 
  private:
   std::vector<Message> slots_;
-  std::vector<uint32_t> free_;
+  SlotStack free_;
   size_t live_ = 0;
 };
 

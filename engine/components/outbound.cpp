@@ -130,14 +130,7 @@ void Outbound::start(Simulation& sim) {
 
 uint64_t Outbound::call(Simulation& sim, uint32_t site, RequestHandle request, Time parent_deadline,
                         uint64_t token) {
-  uint32_t slot;
-  if (!free_.empty()) {
-    slot = free_.back();
-    free_.pop_back();
-  } else {
-    slot = static_cast<uint32_t>(exchanges_.size());
-    exchanges_.emplace_back();
-  }
+  uint32_t slot = free_.take(exchanges_);
   Exchange& ex = exchanges_[slot];
   const uint32_t serial = ex.serial + 1;
   const uint32_t generation = ex.generation + 1;

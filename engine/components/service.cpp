@@ -150,14 +150,7 @@ void Service::begin_service(Simulation& sim, CallHandle h) {
     sim.schedule(sim.now() + t, *this, kServed, pack_handle(h, sim.call(h).serial));
     return;
   }
-  uint32_t slot;
-  if (!free_tasks_.empty()) {
-    slot = free_tasks_.back();
-    free_tasks_.pop_back();
-  } else {
-    slot = static_cast<uint32_t>(tasks_.size());
-    tasks_.emplace_back();
-  }
+  uint32_t slot = free_tasks_.take(tasks_);
   Task& t = tasks_[slot];
   t.call = h;
   t.pc = 0;

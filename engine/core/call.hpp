@@ -43,14 +43,7 @@ struct Call {
 class CallPool {
  public:
   CallHandle acquire() {
-    CallHandle h;
-    if (!free_.empty()) {
-      h = free_.back();
-      free_.pop_back();
-    } else {
-      h = static_cast<CallHandle>(slots_.size());
-      slots_.emplace_back();
-    }
+    CallHandle h = free_.take(slots_);
     const uint32_t serial = slots_[h].serial + 1;
     slots_[h] = Call{};
     slots_[h].serial = serial;

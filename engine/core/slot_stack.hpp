@@ -24,6 +24,13 @@ class SlotStack {
     slots_[size_++] = slot;
   }
   void clear() { size_ = 0; }
+  // A slot of `slab` for a new record: the last one released, or else a new one at its end.
+  template <class Slab>
+  uint32_t take(Slab& slab) {
+    if (size_ > 0) return slots_[--size_];
+    slab.emplace_back();
+    return static_cast<uint32_t>(slab.size() - 1);
+  }
 
  private:
   [[gnu::noinline]] void grow() { slots_.resize(slots_.empty() ? 64 : 2 * slots_.size()); }
