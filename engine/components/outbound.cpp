@@ -166,6 +166,7 @@ void Outbound::cancel(Simulation& sim, uint64_t id) {
     sim.abandon(ex.call);
     ex.waiting = false;
     set_outstanding(sim, sites_[ex.site], -1);
+    drop_answered_timeouts(sites_[ex.site], slot, ex.serial);
   }
   release(sim, slot);
 }
@@ -249,7 +250,7 @@ void Outbound::on_reply(Simulation& sim, CallHandle h, const Reply& r) {
   if (slot >= exchanges_.size()) return;
   Exchange& ex = exchanges_[slot];
   if (!ex.live || !ex.waiting || ex.serial != payload_serial(token)) return;
-  attempt_ended(sim, ex, !r.ok());
+  attempt_ended(sim, slot, !r.ok());
   if (r.ok()) {
     complete(sim, slot, r);
   } else {
@@ -257,12 +258,25 @@ void Outbound::on_reply(Simulation& sim, CallHandle h, const Reply& r) {
   }
 }
 
-void Outbound::attempt_ended(Simulation& sim, Exchange& ex, bool failed_attempt) {
+// Answered attempts leave the front of the timeout FIFO at once when answers come in order, so
+// that it holds about the attempts still waiting. Only when the attempt that ended is the front
+// one: looking at the front's exchange otherwise would be a likely cache miss on every answer,
+// and an older attempt still waiting keeps everything behind it in the FIFO anyway.
+void Outbound::drop_answered_timeouts(Site& s, uint32_t slot, uint32_t serial) {
+  if (s.timeouts.empty() || s.timeouts.front().slot != slot ||
+      s.timeouts.front().serial != serial) {
+    return;
+  }
+  s.timeouts.pop_front();
+  while (!s.timeouts.empty() && !still_waiting(s.timeouts.front())) s.timeouts.pop_front();
+}
+
+void Outbound::attempt_ended(Simulation& sim, uint32_t slot, bool failed_attempt) {
+  Exchange& ex = exchanges_[slot];
   Site& s = sites_[ex.site];
   ex.waiting = false;
   set_outstanding(sim, s, -1);
-  // Answered attempts leave the front of the timeout FIFO at once when answers come in order.
-  while (!s.timeouts.empty() && !still_waiting(s.timeouts.front())) s.timeouts.pop_front();
+  drop_answered_timeouts(s, slot, ex.serial);
   if (s.breaker) {
     // (The attempt's call is still live here - answered or abandoned, not yet released - and
     // its `received` is when the attempt started.)
@@ -296,7 +310,7 @@ void Outbound::time_out(Simulation& sim, uint32_t slot) {
   Exchange& ex = exchanges_[slot];
   sim.abandon(ex.call);
   owner_.metrics().count(Counter::timeouts);
-  attempt_ended(sim, ex, true);
+  attempt_ended(sim, slot, true);
   failed(sim, slot, Reason::timeout, Time::zero(), false, owner_.index());
 }
 

@@ -14,7 +14,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <vector>
 
@@ -22,6 +21,7 @@
 #include "core/call.hpp"
 #include "core/component.hpp"
 #include "core/random.hpp"
+#include "core/ring_queue.hpp"
 #include "core/slot_stack.hpp"
 
 namespace dsim {
@@ -140,7 +140,7 @@ class Outbound {
     std::unique_ptr<CircuitBreaker> breaker;
     std::unique_ptr<RetryBudget> budget;
     int64_t outstanding = 0;
-    std::deque<PendingTimeout> timeouts;
+    RingQueue<PendingTimeout> timeouts;
     bool timer_armed = false;  // a kSiteTimeouts event is pending (or being handled)
   };
   struct Exchange {
@@ -165,7 +165,8 @@ class Outbound {
     const Exchange& ex = exchanges_[t.slot];
     return ex.live && ex.waiting && ex.serial == t.serial;
   }
-  void attempt_ended(Simulation& sim, Exchange& ex, bool failed);
+  void attempt_ended(Simulation& sim, uint32_t slot, bool failed);
+  void drop_answered_timeouts(Site& site, uint32_t slot, uint32_t serial);
   void failed(Simulation& sim, uint32_t slot, Reason reason, Time retry_after, bool own_refusal,
               uint32_t origin);
   Time backoff(uint32_t slot, Site& site);
