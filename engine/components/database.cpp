@@ -147,7 +147,12 @@ Database::Database(const std::string& name, std::unique_ptr<ComponentParams> par
       p_(static_cast<DatabaseParams&>(this->params())),
       nodes_per_shard_(static_cast<uint32_t>(p_.replicas) + 1),
       nodes_(static_cast<size_t>(p_.shards) * nodes_per_shard_),
-      shards_(static_cast<size_t>(p_.shards)) {}
+      shards_(static_cast<size_t>(p_.shards)) {
+  for (uint32_t n = 0; n < nodes_.size(); ++n) {
+    nodes_[n].shard = n / nodes_per_shard_;
+    nodes_[n].member = n % nodes_per_shard_;
+  }
+}
 
 void Database::start(Simulation& sim) {
   time_rng_ = sim.make_rng(*this, "query_time");
@@ -169,6 +174,9 @@ uint32_t Database::shard_of(uint64_t key, uint32_t shards) {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   z ^= z >> 31;
+  // The same remainder; a mask when it can be one (a 64-bit division takes tens of cycles, on
+  // every query).
+  if ((shards & (shards - 1)) == 0) return static_cast<uint32_t>(z & (shards - 1));
   return static_cast<uint32_t>(z % shards);
 }
 
@@ -700,15 +708,16 @@ void Database::promote(Simulation& sim, uint32_t shard) {
 // Levels, live changes and figures
 
 void Database::set_busy(Simulation& sim, uint32_t node, int64_t delta) {
-  Shard& sh = shards_[node / nodes_per_shard_];
-  nodes_[node].busy += delta;
+  Node& n = nodes_[node];
+  Shard& sh = shards_[n.shard];
+  n.busy += delta;
   busy_ += delta;
   sync_shard_levels();
   // (Only the busy levels change: a level integrates lazily, so leaving the capacity levels
   // alone until they change gives the same areas.)
   sh.all.busy += delta;
   sh.all.busy_level.set(sim.now(), sh.all.busy);
-  if (node % nodes_per_shard_ == sh.primary) {
+  if (n.member == sh.primary) {
     sh.primary_role.busy += delta;
     sh.primary_role.busy_level.set(sim.now(), sh.primary_role.busy);
   }
@@ -722,14 +731,14 @@ void Database::refresh_capacity(Simulation& sim, uint32_t node) {
   Node& n = nodes_[node];
   const int64_t cap = n.up ? std::max(p_.connections, n.busy) : 0;
   if (cap == n.capacity) return;
-  Shard& sh = shards_[node / nodes_per_shard_];
+  Shard& sh = shards_[n.shard];
   const int64_t delta = cap - n.capacity;
   n.capacity = cap;
   capacity_ += delta;
   sync_shard_levels();
   sh.all.capacity += delta;
   sh.all.capacity_level.set(sim.now(), sh.all.capacity);
-  if (node % nodes_per_shard_ == sh.primary) {
+  if (n.member == sh.primary) {
     sh.primary_role.capacity += delta;
     sh.primary_role.capacity_level.set(sim.now(), sh.primary_role.capacity);
   }

@@ -161,6 +161,10 @@ class Database final : public Component {
     Time applied_until;    // a replica: when it will have applied every write sent to it
     bool up = true;
     bool draining = false;  // drain() is on the stack for this node
+    // Where the node sits - shards_[shard], member `member` of it - kept so that the levels
+    // updated at every query's start and end need no division by nodes_per_shard_.
+    uint32_t shard = 0;
+    uint32_t member = 0;
   };
   // Busy and available connections of a group of nodes, integrated over time (utilisation).
   struct PoolLevels {
