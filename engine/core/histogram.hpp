@@ -6,8 +6,8 @@
 // the summaries promise, with a fixed 60 KB of memory and O(1) recording.
 #pragma once
 
-#include <array>
 #include <cstdint>
+#include <vector>
 
 namespace dsim {
 
@@ -71,15 +71,16 @@ class LatencyHistogram {
   static int64_t width(int i);
 
  private:
-  // The summary fields first: every record() touches them, and ahead of the 60 KB of buckets
-  // they share a cache line (and a page) with whatever precedes the histogram.
+  // The summary and the buckets' address fill one cache line; the 60 KB of buckets live on the
+  // heap. Held inline, they spread whatever embeds histograms (every component's metrics holds
+  // four) over tens of pages, so the fields each hop touches shared no cache line or page.
   int lowest_ = kBuckets;
   int highest_ = -1;
   uint64_t count_ = 0;
   double sum_ = 0;
   int64_t min_ = INT64_MAX;
   int64_t max_ = 0;
-  std::array<uint64_t, kBuckets> counts_{};
+  std::vector<uint64_t> counts_ = std::vector<uint64_t>(kBuckets);
 };
 
 }  // namespace dsim

@@ -223,10 +223,9 @@ class StationMetrics {
   Time since() const { return since_; }
 
  private:
-  // A request's arrival and departure touch the fields from here to window_latency_'s summary
-  // on every hop: they come first, side by side, so that they share a few cache lines. The 60 KB
-  // bucket arrays of the histograms come last (window_latency_'s right after its summary, which
-  // every sojourn updates).
+  // A request's arrival and departure touch the fields from here to the histograms' summaries
+  // on every hop: they come first, side by side, so that they share a few cache lines (the
+  // histograms' buckets are on the heap).
   uint64_t arrivals_ = 0;
   uint64_t served_ = 0;
   uint64_t window_arrivals_ = 0;
@@ -234,6 +233,16 @@ class StationMetrics {
   uint64_t window_lost_ = 0;
   uint64_t waited_ = 0;  // service starts that had to wait
   uint32_t used_gauges_ = 0;
+  LatencyHistogram window_latency_;
+  // Latency since the last reset. A sojourn is put in a bucket of the window's histogram only,
+  // not in two (on the hot path, each bucket is a likely cache miss): this one's buckets take
+  // over the window's new values when it is read and when the window closes.
+  void take_window_buckets() const {
+    latency_.add_buckets_since(window_latency_, window_taken_);
+    window_taken_ = window_latency_;
+  }
+  mutable LatencyHistogram latency_;
+  LatencyHistogram wait_;        // arrival to service start
   TimeWeightedLevel in_system_;  // waiting + in service: the L of Little's law
   TimeWeightedLevel busy_;       // workers serving
   TimeWeightedLevel queue_;      // waiting, not in service
@@ -245,16 +254,6 @@ class StationMetrics {
   std::array<uint64_t, kReasonCount> dropped_{};
   std::array<uint64_t, kReasonCount> failed_{};
   std::array<uint64_t, kReasonCount> window_lost_by_reason_{};
-  LatencyHistogram window_latency_;
-  LatencyHistogram wait_;  // arrival to service start
-  // Latency since the last reset. A sojourn is put in a bucket of the window's histogram only,
-  // not in two (on the hot path, each bucket is a likely cache miss): this one's buckets take
-  // over the window's new values when it is read and when the window closes.
-  void take_window_buckets() const {
-    latency_.add_buckets_since(window_latency_, window_taken_);
-    window_taken_ = window_latency_;
-  }
-  mutable LatencyHistogram latency_;
   // The part of window_latency_ that latency_ has taken (or that preceded the last reset).
   mutable LatencyHistogram window_taken_;
 };
