@@ -116,11 +116,13 @@ class Rng;
 Time backoff_wait(const RetrySpec& r, int retry_index, Time previous, Rng& rng);
 
 struct CallPolicy {
-  Time timeout = Time::zero();  // zero: wait for ever
+  // What every attempt reads comes first, in one cache line; the rest only matters when an
+  // attempt fails (or for a breaker).
+  Time timeout = Time::zero();   // zero: wait for ever
+  int64_t bulkhead = INT64_MAX;  // concurrent calls
   bool propagate_deadline = false;
   RetrySpec retry;  // used when retry.present
   CircuitBreakerSpec circuit_breaker;
-  int64_t bulkhead = INT64_MAX;  // concurrent calls
   FallbackSpec fallback;
   // Adds the policy's fields to the enclosing block (a step, a source, a gateway...).
   void describe(ParamVisitor& v);

@@ -113,11 +113,12 @@ uint32_t Outbound::add_site(const CallPolicy& policy, uint32_t target, uint16_t 
   s.target = target;
   s.op = op;
   s.name = std::move(name);
-  if (policy.circuit_breaker.present) {
-    s.breaker = std::make_unique<CircuitBreaker>(policy.circuit_breaker);
-  }
-  if (policy.retry.present && policy.retry.budget.present) {
-    s.budget = std::make_unique<RetryBudget>(policy.retry.budget);
+  const bool breaker = policy.circuit_breaker.present;
+  const bool budget = policy.retry.present && policy.retry.budget.present;
+  if (breaker || budget) {
+    s.guards = std::make_unique<Guards>();
+    if (breaker) s.guards->breaker = std::make_unique<CircuitBreaker>(policy.circuit_breaker);
+    if (budget) s.guards->budget = std::make_unique<RetryBudget>(policy.retry.budget);
   }
   decorrelated_ |= policy.retry.jitter == RetrySpec::decorrelated;
   sites_.push_back(std::move(s));
@@ -151,7 +152,7 @@ uint64_t Outbound::call(Simulation& sim, uint32_t site, RequestHandle request, T
     last_sleep_[slot] = s.policy->retry.base;
   }
   owner_.metrics().count(Counter::calls);
-  if (s.budget) s.budget->on_call(sim.now());
+  if (RetryBudget* budget = s.budget()) budget->on_call(sim.now());
   const uint64_t id = pack_handle(slot, generation);
   attempt(sim, slot);
   return id;
@@ -177,15 +178,15 @@ void Outbound::reset(Simulation& sim) {
   }
   // Fresh objects: with no exchange left, no result of an attempt made before can reach them.
   for (Site& s : sites_) {
-    if (s.breaker) {
-      if (s.breaker->state() != CircuitBreaker::State::closed) {
+    if (s.breaker()) {
+      if (s.breaker()->state() != CircuitBreaker::State::closed) {
         owner_.metrics()
             .gauge(Gauge::breaker_state)
             .set(sim.now(), static_cast<int64_t>(CircuitBreaker::State::closed));
       }
-      s.breaker = std::make_unique<CircuitBreaker>(s.policy->circuit_breaker);
+      s.guards->breaker = std::make_unique<CircuitBreaker>(s.policy->circuit_breaker);
     }
-    if (s.budget) s.budget = std::make_unique<RetryBudget>(s.policy->retry.budget);
+    if (s.budget()) s.guards->budget = std::make_unique<RetryBudget>(s.policy->retry.budget);
   }
 }
 
@@ -204,7 +205,8 @@ void Outbound::attempt(Simulation& sim, uint32_t slot) {
     failed(sim, slot, Reason::deadline_exceeded, Time::zero(), true, owner_.index());
     return;
   }
-  if (s.breaker && !s.breaker->permit(sim.now(), m)) {
+  CircuitBreaker* breaker = s.breaker();
+  if (breaker && !breaker->permit(sim.now(), m)) {
     m.count(Counter::breaker_rejected);
     failed(sim, slot, Reason::circuit_open, Time::zero(), true, owner_.index());
     return;
@@ -225,7 +227,7 @@ void Outbound::attempt(Simulation& sim, uint32_t slot) {
   }
   ex.call = h;
   ex.waiting = true;
-  ex.breaker_epoch = s.breaker ? s.breaker->epoch() : 0;
+  ex.breaker_epoch = breaker ? breaker->epoch() : 0;
   set_outstanding(sim, s, +1);
   sim.deliver(h);
   // The callee may have answered already; only a still-pending attempt needs its timer.
@@ -234,8 +236,9 @@ void Outbound::attempt(Simulation& sim, uint32_t slot) {
     const uint32_t site = now_ex.site;
     Site& st = sites_[site];
     const Time at = sim.now() + p.timeout;
-    if (st.timeouts.empty() || st.timeouts.back().at <= at) {
+    if (st.timeouts.empty() || st.last_timeout_at <= at) {
       st.timeouts.push_back({at, slot, serial});
+      st.last_timeout_at = at;
       if (!st.timer_armed) arm_site_timer(sim, site);
     } else {
       // Out of order (the timeout was lowered live): a timer of its own.
@@ -277,12 +280,12 @@ void Outbound::attempt_ended(Simulation& sim, uint32_t slot, bool failed_attempt
   ex.waiting = false;
   set_outstanding(sim, s, -1);
   drop_answered_timeouts(s, slot, ex.serial);
-  if (s.breaker) {
+  if (CircuitBreaker* breaker = s.breaker()) {
     // (The attempt's call is still live here - answered or abandoned, not yet released - and
     // its `received` is when the attempt started.)
     const bool slow =
         sim.now() - sim.call(ex.call).received > s.policy->circuit_breaker.slow_call_duration;
-    s.breaker->record(sim.now(), ex.breaker_epoch, failed_attempt, slow, owner_.metrics());
+    breaker->record(sim.now(), ex.breaker_epoch, failed_attempt, slow, owner_.metrics());
   }
 }
 
@@ -362,7 +365,7 @@ void Outbound::failed(Simulation& sim, uint32_t slot, Reason reason, Time retry_
                          contains(p.retry.retry_on, reason);
   if (retryable) {
     bool allowed = true;
-    if (s.budget && !s.budget->allow_retry(sim.now())) {
+    if (s.budget() && !s.budget()->allow_retry(sim.now())) {
       m.count(Counter::retry_budget_denied);
       allowed = false;
     }
