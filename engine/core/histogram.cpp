@@ -5,15 +5,6 @@
 
 namespace dsim {
 
-int LatencyHistogram::index_of(int64_t v) {
-  if (v < kExactLimit) return static_cast<int>(v);
-  const int msb = 63 - __builtin_clzll(static_cast<uint64_t>(v));  // >= kSubBucketBits + 1
-  const int shift = msb - kSubBucketBits;
-  const int sub = static_cast<int>(v >> shift);  // in [128, 256)
-  return static_cast<int>(kExactLimit) + (msb - kSubBucketBits - 1) * (1 << kSubBucketBits) +
-         (sub - (1 << kSubBucketBits));
-}
-
 int64_t LatencyHistogram::lower_edge(int i) {
   if (i < kExactLimit) return i;
   const int rel = i - static_cast<int>(kExactLimit);

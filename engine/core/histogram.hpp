@@ -39,6 +39,16 @@ class LatencyHistogram {
     if (value_ns < min_) min_ = value_ns;
     if (value_ns > max_) max_ = value_ns;
   }
+  // Counts values in buckets whose summary record_summary already took: the bucket indices
+  // (index_of) of values recorded earlier, counted in a batch (see StationMetrics::on_served).
+  void add_to_buckets(const uint16_t* indices, int n) {
+    for (int k = 0; k < n; ++k) {
+      const int i = indices[k];
+      ++counts_[i];
+      if (i < lowest_) lowest_ = i;
+      if (i > highest_) highest_ = i;
+    }
+  }
   // Adds to the buckets the values `now` holds beyond those `before` held (`before` being an
   // earlier copy of `now`, or an empty histogram); the summary is left alone.
   void add_buckets_since(const LatencyHistogram& now, const LatencyHistogram& before);
@@ -65,7 +75,15 @@ class LatencyHistogram {
   // Clears only the buckets that were touched: cheap for the per-window histograms.
   void reset();
 
-  static int index_of(int64_t v);
+  static int index_of(int64_t v) {
+    if (v < kExactLimit) return static_cast<int>(v);
+    const int msb = 63 - __builtin_clzll(static_cast<uint64_t>(v));  // >= kSubBucketBits + 1
+    const int shift = msb - kSubBucketBits;
+    const int sub = static_cast<int>(v >> shift);  // in [128, 256)
+    return static_cast<int>(kExactLimit) + (msb - kSubBucketBits - 1) * (1 << kSubBucketBits) +
+           (sub - (1 << kSubBucketBits));
+  }
+  static_assert(kBuckets <= 65536, "bucket indices fit in 16 bits (add_to_buckets)");
   // Smallest value that falls into bucket i, and the bucket's width.
   static int64_t lower_edge(int i);
   static int64_t width(int i);

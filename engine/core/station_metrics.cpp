@@ -61,6 +61,7 @@ void StationMetrics::reset(Time now) {
   dropped_.fill(0);
   failed_.fill(0);
   latency_.reset();
+  count_pending_buckets();
   window_taken_ = window_latency_;  // the window's values so far precede the reset
   wait_.reset();
   waited_ = 0;
