@@ -1,9 +1,10 @@
-// The future event list: a binary min-heap ordered by (time, insertion sequence).
+// The future event list: a min-heap ordered by (time, insertion sequence) - two binary heaps,
+// by how far ahead an event is due (see below).
 //
 // Ties in time are broken by the order events were scheduled, which makes every run a pure
 // function of the scenario and the seed. An event is a 32-byte value (no callback object, no heap
 // allocation): it names the component that handles it, a component-defined kind and a payload
-// (usually a request handle). The heap's vector grows to the peak number of pending events and is
+// (usually a request handle). The heaps' vectors grow to the peak number of pending events and are
 // then reused, so steady state allocates nothing.
 #pragma once
 
@@ -27,24 +28,24 @@ static_assert(sizeof(Event) == 32, "events are moved on every heap step: keep th
 
 class EventQueue {
  public:
+  // Events further ahead than this (from the last event popped) wait in a second heap. Only
+  // speed depends on it, never the order.
+  static constexpr Time kFarAhead = Time::ms(50);
+
   void push(Time time, uint32_t component, uint32_t kind, uint64_t payload) {
-    heap_.push_back(Event{time, next_sequence_++, component, kind, payload});
-    sift_up(heap_.size() - 1);
+    push_event(Event{time, next_sequence_++, component, kind, payload});
   }
   // Runs after every ordinary event at the same instant, whenever those were scheduled: for
   // bookkeeping that must see the whole instant (closing a metrics window, ending warm-up).
   void push_after_instant(Time time, uint32_t component, uint32_t kind, uint64_t payload) {
-    heap_.push_back(Event{time, kLate | next_sequence_++, component, kind, payload});
-    sift_up(heap_.size() - 1);
+    push_event(Event{time, kLate | next_sequence_++, component, kind, payload});
   }
-  bool empty() const { return heap_.empty(); }
-  size_t size() const { return heap_.size(); }
-  const Event& top() const { return heap_.front(); }
+  bool empty() const { return near_.empty() && far_.empty(); }
+  size_t size() const { return near_.size() + far_.size(); }
+  const Event& top() const { return far_first() ? far_.front() : near_.front(); }
   Event pop() {
-    Event e = heap_.front();
-    heap_.front() = heap_.back();
-    heap_.pop_back();
-    if (!heap_.empty()) sift_down(0);
+    const Event e = far_first() ? pop_from(far_) : pop_from(near_);
+    last_popped_ = e.time;
     return e;
   }
   uint64_t scheduled_total() const { return next_sequence_; }
@@ -54,31 +55,52 @@ class EventQueue {
   static bool before(const Event& a, const Event& b) {
     return a.time < b.time || (a.time == b.time && a.sequence < b.sequence);
   }
-  void sift_up(size_t i) {
-    Event moving = heap_[i];
+  // Two binary heaps, popped in the one order of (time, sequence): `near_` for the events due
+  // soon - a model's service completions, most of the traffic - and `far_` for those further
+  // ahead, mostly timeouts that will find their request answered. The far ones would otherwise
+  // make the heap every event passes through several levels deeper.
+  bool far_first() const {
+    return !far_.empty() && (near_.empty() || before(far_.front(), near_.front()));
+  }
+  void push_event(const Event& e) {
+    std::vector<Event>& heap = e.time - last_popped_ > kFarAhead ? far_ : near_;
+    heap.push_back(e);
+    sift_up(heap, heap.size() - 1);
+  }
+  static Event pop_from(std::vector<Event>& heap) {
+    Event e = heap.front();
+    heap.front() = heap.back();
+    heap.pop_back();
+    if (!heap.empty()) sift_down(heap, 0);
+    return e;
+  }
+  static void sift_up(std::vector<Event>& heap, size_t i) {
+    Event moving = heap[i];
     while (i > 0) {
       const size_t parent = (i - 1) / 2;
-      if (!before(moving, heap_[parent])) break;
-      heap_[i] = heap_[parent];
+      if (!before(moving, heap[parent])) break;
+      heap[i] = heap[parent];
       i = parent;
     }
-    heap_[i] = moving;
+    heap[i] = moving;
   }
-  void sift_down(size_t i) {
-    const size_t n = heap_.size();
-    Event moving = heap_[i];
+  static void sift_down(std::vector<Event>& heap, size_t i) {
+    const size_t n = heap.size();
+    Event moving = heap[i];
     for (;;) {
       size_t child = 2 * i + 1;
       if (child >= n) break;
-      if (child + 1 < n && before(heap_[child + 1], heap_[child])) ++child;
-      if (!before(heap_[child], moving)) break;
-      heap_[i] = heap_[child];
+      if (child + 1 < n && before(heap[child + 1], heap[child])) ++child;
+      if (!before(heap[child], moving)) break;
+      heap[i] = heap[child];
       i = child;
     }
-    heap_[i] = moving;
+    heap[i] = moving;
   }
 
-  std::vector<Event> heap_;
+  std::vector<Event> near_;
+  std::vector<Event> far_;
+  Time last_popped_;
   uint64_t next_sequence_ = 0;
 };
 

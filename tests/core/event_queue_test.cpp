@@ -52,6 +52,52 @@ TEST(EventQueue, InterleavedPushAndPopKeepsTheOrder) {
   }
 }
 
+// Events due far ahead wait in a second heap (EventQueue::kFarAhead); the order must not
+// depend on it. Times on a coarse grid, some near and some far, tie across the two heaps: a
+// reference model (sort by time, then by scheduling order) must agree at every pop.
+TEST(EventQueue, EventsDueFarAheadKeepTheOrderAndTieAcrossBothHeaps) {
+  EventQueue q;
+  Rng r(3);
+  struct Pending {
+    int64_t t;
+    uint64_t id;
+  };
+  std::vector<Pending> ref;
+  uint64_t next_id = 0;
+  int64_t now = 0;
+  const int64_t grid = Time::ms(10).count_ns();
+  size_t far_seen = 0;
+  for (int i = 0; i < 60000; ++i) {
+    if (ref.empty() || r.below(100) < 52) {
+      // Due 0..300 ms ahead on a 10 ms grid: near (up to 50 ms) and far, with many ties.
+      const int64_t t = (now / grid + static_cast<int64_t>(r.below(31))) * grid;
+      if (t - now > EventQueue::kFarAhead.count_ns()) ++far_seen;
+      q.push(Time::ns(t), 0, 0, next_id);
+      ref.push_back({t, next_id++});
+    } else {
+      const auto first = std::min_element(ref.begin(), ref.end(), [](const auto& a, const auto& b) {
+        return a.t < b.t || (a.t == b.t && a.id < b.id);
+      });
+      ASSERT_EQ(q.size(), ref.size());
+      ASSERT_EQ(q.top().payload, first->id) << "pop " << i;
+      const Event e = q.pop();
+      ASSERT_EQ(e.time.count_ns(), first->t);
+      ASSERT_EQ(e.payload, first->id) << "pop " << i;
+      now = e.time.count_ns();
+      ref.erase(first);
+    }
+  }
+  EXPECT_GT(far_seen, 10000u);  // the far heap was exercised
+  while (!ref.empty()) {
+    const auto first = std::min_element(ref.begin(), ref.end(), [](const auto& a, const auto& b) {
+      return a.t < b.t || (a.t == b.t && a.id < b.id);
+    });
+    ASSERT_EQ(q.pop().payload, first->id);
+    ref.erase(first);
+  }
+  EXPECT_TRUE(q.empty());
+}
+
 TEST(EventQueue, EventsAreSmallValues) {
   // Part of the performance design: no per-event allocation, 32 bytes moved per heap step.
   EXPECT_EQ(sizeof(Event), 32u);
