@@ -352,7 +352,7 @@ bool Service::step_settled(Simulation& sim, uint32_t slot) {
   const bool failed = t.failures > count - need;
   if (!succeeded && !failed) return false;
   if (in.op == Instruction::Op::parallel) {
-    for (uint64_t id : t.exchanges) out_.cancel(sim, id);  // finished ones ignore it
+    t.exchanges.for_each([&](uint64_t id) { out_.cancel(sim, id); });  // finished ones ignore it
     tasks_[slot].exchanges.clear();
   }
   Task& u = tasks_[slot];
@@ -441,7 +441,7 @@ void Service::on_faults_changed(Simulation& sim, const FaultEffects& before) {
   for (uint32_t slot = 0; slot < tasks_.size(); ++slot) {
     Task& t = tasks_[slot];
     if (!t.live) continue;
-    for (uint64_t id : t.exchanges) out_.cancel(sim, id);
+    t.exchanges.for_each([&](uint64_t id) { out_.cancel(sim, id); });
     t.exchanges.clear();
     if (t.recorded_key) processed_.forget(sim.request(sim.call(t.call).request).idempotency_key);
     t.live = false;

@@ -52,6 +52,34 @@ class Service final : public Component, public CallOwner {
  private:
   enum EventKind : uint32_t { kServed = 0, kStepDone = 1, kCheckDone = 2 };
   // One call being handled by the handler program, on one worker.
+  // The exchanges a step started (ids for Outbound::cancel). A call step has one, held inline;
+  // a fan-out's others go to `rest`. In a std::vector alone every call's id went to a heap block
+  // of its own task's, one more likely cache miss per call.
+  class ExchangeIds {
+   public:
+    void clear() {
+      count_ = 0;
+      rest_.clear();
+    }
+    void push_back(uint64_t id) {
+      if (count_++ == 0) {
+        first_ = id;
+      } else {
+        rest_.push_back(id);
+      }
+    }
+    template <class F>
+    void for_each(F&& f) const {
+      if (count_ == 0) return;
+      f(first_);
+      for (uint64_t id : rest_) f(id);
+    }
+
+   private:
+    uint64_t first_ = 0;
+    uint32_t count_ = 0;
+    std::vector<uint64_t> rest_;
+  };
   struct Task {
     CallHandle call = 0;
     uint32_t pc = 0;
@@ -64,7 +92,7 @@ class Service final : public Component, public CallOwner {
     bool suppressed = false;    // a repeat answered without running the handler
     bool running = false;       // inside advance(): answers arriving now are only recorded
     bool live = false;
-    std::vector<uint64_t> exchanges;  // parallel: ids, to abandon the rest
+    ExchangeIds exchanges;  // of the current step: to abandon the rest, or all at a crash
   };
 
   void begin_service(Simulation& sim, CallHandle h);
