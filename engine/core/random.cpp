@@ -61,25 +61,29 @@ struct ExponentialZiggurat {
   static constexpr double kR = 7.697117470131487;       // start of the tail
   static constexpr double kV = 3.949659822581572e-3;    // area of each layer
   static constexpr double kScale = 9007199254740992.0;  // 2^53
-  std::array<uint64_t, 256> k{};                        // acceptance thresholds on the 53-bit value
-  std::array<double, 256> w{};                          // value scale per layer
-  std::array<double, 256> f{};                          // density at each layer's edge
+  // What 99 % of draws read, side by side: one cache line per draw, not one per array.
+  struct alignas(16) Layer {
+    uint64_t k = 0;  // acceptance threshold on the 53-bit value
+    double w = 0;    // value scale
+  };
+  std::array<Layer, 256> layer{};
+  std::array<double, 256> f{};  // density at each layer's edge
 
   ExponentialZiggurat() {
     double de = kR, te = kR;
     const double q = kV / std::exp(-de);
-    k[0] = static_cast<uint64_t>((de / q) * kScale);
-    k[1] = 0;
-    w[0] = q / kScale;
-    w[255] = de / kScale;
+    layer[0].k = static_cast<uint64_t>((de / q) * kScale);
+    layer[1].k = 0;
+    layer[0].w = q / kScale;
+    layer[255].w = de / kScale;
     f[0] = 1.0;
     f[255] = std::exp(-de);
     for (int i = 254; i >= 1; --i) {
       de = -std::log(kV / de + std::exp(-de));
-      k[i + 1] = static_cast<uint64_t>((de / te) * kScale);
+      layer[i + 1].k = static_cast<uint64_t>((de / te) * kScale);
       te = de;
       f[i] = std::exp(-de);
-      w[i] = de / kScale;
+      layer[i].w = de / kScale;
     }
   }
 };
@@ -96,10 +100,11 @@ double Rng::exponential() {
   for (;;) {
     const uint64_t bits = next_u64();
     const size_t i = bits & 0xff;
-    const uint64_t j = bits >> 11;                           // 53 bits
-    if (j < z.k[i]) return static_cast<double>(j) * z.w[i];  // inside the layer's rectangle
+    const uint64_t j = bits >> 11;  // 53 bits
+    const ExponentialZiggurat::Layer& layer = z.layer[i];
+    if (j < layer.k) return static_cast<double>(j) * layer.w;  // inside the layer's rectangle
     if (i == 0) return ExponentialZiggurat::kR - std::log(uniform01_open_low());  // the tail
-    const double x = static_cast<double>(j) * z.w[i];
+    const double x = static_cast<double>(j) * layer.w;
     // The wedge between the rectangle and the curve: accept under the density.
     if (z.f[i] + uniform01() * (z.f[i - 1] - z.f[i]) < std::exp(-x)) return x;
   }
