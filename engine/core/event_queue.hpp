@@ -40,11 +40,23 @@ class EventQueue {
   void push_after_instant(Time time, uint32_t component, uint32_t kind, uint64_t payload) {
     push_event(Event{time, kLate | next_sequence_++, component, kind, payload});
   }
-  bool empty() const { return near_.empty() && far_.empty(); }
-  size_t size() const { return near_.size() + far_.size(); }
-  const Event& top() const { return far_first() ? far_.front() : near_.front(); }
+  bool empty() const { return size() == 0; }
+  size_t size() const { return near_.size() - (hole_ ? 1 : 0) + far_.size(); }
+  const Event& top() {
+    fill_hole();
+    return far_first() ? far_.front() : near_.front();
+  }
   Event pop() {
-    const Event e = far_first() ? pop_from(far_) : pop_from(near_);
+    fill_hole();
+    Event e;
+    if (far_first()) {
+      e = pop_from(far_);
+    } else {
+      // The near heap's root is left empty: the event handled next will most likely schedule
+      // one, which push_event then puts straight into it (see hole_).
+      e = near_.front();
+      hole_ = true;
+    }
     last_popped_ = e.time;
     return e;
   }
@@ -63,9 +75,28 @@ class EventQueue {
     return !far_.empty() && (near_.empty() || before(far_.front(), near_.front()));
   }
   void push_event(const Event& e) {
-    std::vector<Event>& heap = e.time - last_popped_ > kFarAhead ? far_ : near_;
-    heap.push_back(e);
-    sift_up(heap, heap.size() - 1);
+    if (e.time - last_popped_ > kFarAhead) {
+      far_.push_back(e);
+      sift_up(far_, far_.size() - 1);
+    } else if (hole_) {
+      // One sift down from the root, instead of moving the last event there (a sift down to
+      // the bottom) and then adding this one (a sift up): the classic "hold" of event lists.
+      hole_ = false;
+      near_.front() = e;
+      sift_down(near_, 0);
+    } else {
+      near_.push_back(e);
+      sift_up(near_, near_.size() - 1);
+    }
+  }
+  // The root that pop() left empty gets the last event, as in an ordinary pop, when the next
+  // event is looked for before anything filled it.
+  void fill_hole() {
+    if (!hole_) return;
+    hole_ = false;
+    near_.front() = near_.back();
+    near_.pop_back();
+    if (!near_.empty()) sift_down(near_, 0);
   }
   static Event pop_from(std::vector<Event>& heap) {
     Event e = heap.front();
@@ -99,6 +130,8 @@ class EventQueue {
   }
 
   std::vector<Event> near_;
+  // near_[0] holds an event already popped: the root is free for the next push.
+  bool hole_ = false;
   std::vector<Event> far_;
   Time last_popped_;
   uint64_t next_sequence_ = 0;
