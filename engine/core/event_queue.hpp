@@ -47,18 +47,26 @@ class EventQueue {
     return far_first() ? far_.front() : near_.front();
   }
   Event pop() {
-    fill_hole();
     Event e;
+    pop_due(Time::max(), e);
+    return e;
+  }
+  // Pops the earliest event into `e` if it is due at or before `limit`: the loop's one call per
+  // event. Returns false, leaving `e` alone, when none is.
+  bool pop_due(Time limit, Event& e) {
+    fill_hole();
     if (far_first()) {
+      if (far_.front().time > limit) return false;
       e = pop_from(far_);
     } else {
+      if (near_.empty() || near_.front().time > limit) return false;
       // The near heap's root is left empty: the event handled next will most likely schedule
       // one, which push_event then puts straight into it (see hole_).
       e = near_.front();
       hole_ = true;
     }
     last_popped_ = e.time;
-    return e;
+    return true;
   }
   uint64_t scheduled_total() const { return next_sequence_; }
 

@@ -108,9 +108,8 @@ bool Simulation::run_until(Time t) {
   require_drivable("run_until");
   const Time limit = std::min(t, end_);
   in_loop_ = true;
-  while (!queue_.empty() && queue_.top().time <= limit && !pause_requested_ && !stop_requested_) {
-    dispatch(queue_.pop());
-  }
+  Event e;
+  while (!pause_requested_ && !stop_requested_ && queue_.pop_due(limit, e)) dispatch(e);
   in_loop_ = false;
   if (apply_deferred_requests()) return state_ != Lifecycle::finished;
   now_ = std::max(now_, limit);
