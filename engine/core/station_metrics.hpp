@@ -247,7 +247,7 @@ class StationMetrics {
   // counted when the batch is full and before anything reads the buckets.
   static constexpr int kPendingBuckets = 16;
   mutable uint32_t pending_count_ = 0;
-  mutable std::array<uint16_t, kPendingBuckets> pending_buckets_;
+  mutable std::array<uint16_t, kPendingBuckets> pending_buckets_{};
   void count_pending_buckets() const {
     window_latency_.add_to_buckets(pending_buckets_.data(), static_cast<int>(pending_count_));
     pending_count_ = 0;
