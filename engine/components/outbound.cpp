@@ -392,7 +392,6 @@ void Outbound::failed(Simulation& sim, uint32_t slot, Reason reason, Time retry_
   Reply r = Reply::failure(reason);
   r.retry_after = retry_after;  // a 429's hint travels on to the caller's own caller
   r.origin = origin;
-  r.retry_after = retry_after;  // a proxy relays a 429's hint to its own caller
   complete(sim, slot, r);
 }
 
