@@ -182,7 +182,7 @@ void Cache::close_pending(uint32_t slot) {
   p.live = false;
   ++p.serial;
   --live_pending_;
-  free_pending_.push_back(slot);
+  free_pending_.push_back(pending_, slot);
 }
 
 void Cache::accept(Simulation& sim, CallHandle h) {

@@ -28,6 +28,7 @@
 #include "components/outbound.hpp"
 #include "core/component.hpp"
 #include "core/distribution.hpp"
+#include "core/free_list.hpp"
 #include "core/params.hpp"
 #include "core/slot_stack.hpp"
 
@@ -87,7 +88,8 @@ class Cache final : public Component, public CallOwner {
   // A backing call in progress: a read-through fill (with the misses coalesced onto it) or a
   // write.
   struct Pending {
-    CallHandle call = 0;  // the get that missed first, or the set
+    CallHandle call = 0;     // the get that missed first, or the set
+    uint32_t free_next = 0;  // while the slot is free (FreeList)
     uint64_t key = 0;
     uint32_t serial = 0;  // changes on every reuse of the slot: stale events and tokens
     uint32_t first_waiter = kNone, last_waiter = kNone;
@@ -116,7 +118,7 @@ class Cache final : public Component, public CallOwner {
   CacheStore store_;
   Outbound out_{*this, *this};
   std::vector<Pending> pending_;
-  SlotStack free_pending_;
+  FreeList free_pending_;
   size_t live_pending_ = 0;
   std::vector<Waiter> waiters_;
   SlotStack free_waiters_;

@@ -218,7 +218,7 @@ void Database::free_query(uint32_t slot) {
   q.state = State::free;
   q.holds_connection = q.holds_lock = false;
   ++q.serial;  // its pending timers no longer match
-  free_queries_.push_back(slot);
+  free_queries_.push_back(queries_, slot);
 }
 
 uint32_t Database::key_state(uint64_t key) {

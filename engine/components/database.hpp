@@ -27,10 +27,10 @@
 #include <vector>
 
 #include "core/component.hpp"
+#include "core/free_list.hpp"
 #include "core/key_slots.hpp"
 #include "core/params.hpp"
 #include "core/random.hpp"
-#include "core/slot_stack.hpp"
 
 namespace dsim {
 
@@ -142,6 +142,7 @@ class Database final : public Component {
   };
   struct Query {
     CallHandle call = 0;
+    uint32_t free_next = 0;  // while the slot is free (FreeList)
     uint64_t key = 0;
     Time deadline;  // when the wait in progress (connection or lock) gives up
     uint32_t serial = 0;
@@ -235,7 +236,7 @@ class Database final : public Component {
   std::vector<Node> nodes_;
   std::vector<Shard> shards_;
   std::vector<Query> queries_;
-  SlotStack free_queries_;
+  FreeList free_queries_;
   KeySlots key_index_;  // key -> its KeyState in keys_
   std::vector<KeyState> keys_;
   std::vector<Time> visible_at_;  // nodes_per_shard_ entries per key with versions

@@ -413,7 +413,7 @@ void Gateway::end_task(Simulation& sim, uint32_t slot, const Reply& reply) {
   const CallHandle h = t.call;
   t.live = false;
   ++t.serial;
-  free_tasks_.push_back(slot);
+  free_tasks_.push_back(tasks_, slot);
   respond(sim, h, reply);
 }
 
@@ -456,7 +456,7 @@ void Gateway::on_faults_changed(Simulation& sim, const FaultEffects& before) {
     held.push_back(t.call);
     t.live = false;
     ++t.serial;
-    free_tasks_.push_back(slot);
+    free_tasks_.push_back(tasks_, slot);
   }
   out_.reset(sim);  // its routes' circuit breakers and retry budgets were process memory too
   busy_ = 0;

@@ -31,8 +31,8 @@
 #include "components/rate_limiter.hpp"
 #include "components/wait_queue.hpp"
 #include "core/component.hpp"
+#include "core/free_list.hpp"
 #include "core/params.hpp"
-#include "core/slot_stack.hpp"
 
 namespace dsim {
 
@@ -111,6 +111,7 @@ class Gateway final : public Component, public CallOwner {
     uint32_t next_limiter = 0;  // the limiter to check next, or the one being checked + 1
     uint32_t calls = 0;         // exchanges started (store checks, then the backend call)
     uint64_t exchange = 0;      // the latest of them (if calls > 0): a crash cancels it
+    uint32_t free_next = 0;     // while the slot is free (FreeList)
     bool validating = false;    // on a worker (auth_time)
     bool routed = false;        // the backend call has started
     bool live = false;
@@ -140,7 +141,7 @@ class Gateway final : public Component, public CallOwner {
   std::vector<Limiter> limiters_;
   std::vector<uint32_t> route_workload_;  // per route: its class, or kAnyClass
   std::vector<Task> tasks_;
-  SlotStack free_tasks_;
+  FreeList free_tasks_;
   Rng validation_rng_;
   int64_t busy_ = 0;
   bool pulling_ = false;

@@ -406,7 +406,7 @@ void LoadBalancer::respond(Simulation& sim, uint32_t slot, const Reply& reply) {
   const CallHandle h = c.call;
   c.live = false;
   ++c.serial;
-  free_held_.push_back(slot);
+  free_held_.push_back(held_, slot);
   if (reply.ok()) {
     metrics().on_served(sim.now(), sim.now() - sim.call(h).received);
   } else {
@@ -478,7 +478,7 @@ void LoadBalancer::on_faults_changed(Simulation& sim, const FaultEffects& before
     calls.push_back(c.call);
     c.live = false;
     ++c.serial;
-    free_held_.push_back(slot);
+    free_held_.push_back(held_, slot);
   }
   out_.reset(sim);  // its per-backend circuit breakers and retry budgets start afresh
   for (CallHandle h : calls) {

@@ -34,9 +34,9 @@
 #include "components/outbound.hpp"
 #include "core/component.hpp"
 #include "core/distribution.hpp"
+#include "core/free_list.hpp"
 #include "core/params.hpp"
 #include "core/random.hpp"
-#include "core/slot_stack.hpp"
 
 namespace dsim {
 
@@ -131,7 +131,8 @@ class LoadBalancer final : public Component, public CallOwner {
     uint64_t exchange = 0;  // if called: the exchange a crash cancels
     CallHandle call = 0;
     uint32_t serial = 0;
-    bool called = false;  // its exchange has started
+    uint32_t free_next = 0;  // while the slot is free (FreeList)
+    bool called = false;     // its exchange has started
     bool live = false;
   };
 
@@ -171,7 +172,7 @@ class LoadBalancer final : public Component, public CallOwner {
   static constexpr int kMaxNesting = 100;  // calls into proxy() on the stack at once
   int nesting_ = 0;
   std::vector<Held> held_;  // a slab
-  SlotStack free_held_;
+  FreeList free_held_;
   uint64_t probe_generation_ = 0;  // a crash stops the probe chain; the restart starts a new one
   int64_t choices_ = 2;
   bool has_latency_ = false;

@@ -18,8 +18,8 @@
 #include <deque>
 #include <vector>
 
+#include "core/free_list.hpp"
 #include "core/request.hpp"
-#include "core/slot_stack.hpp"
 #include "core/time.hpp"
 
 namespace dsim {
@@ -31,9 +31,10 @@ struct Message {
   enum class State : uint8_t { delayed, ready, in_flight, settled };
 
   RequestHandle request = 0;
-  uint64_t sequence = 0;  // publish order within the queue
-  Time stored;            // when the queue stored it (the publish, after any publish latency)
-  uint32_t serial = 0;    // changes on every change of state (and is never reset)
+  uint32_t free_next = 0;  // while the slot is free (FreeList)
+  uint64_t sequence = 0;   // publish order within the queue
+  Time stored;             // when the queue stored it (the publish, after any publish latency)
+  uint32_t serial = 0;     // changes on every change of state (and is never reset)
   uint32_t generation = 0;
   uint32_t receives = 0;
   uint32_t partition = 0;
@@ -63,7 +64,7 @@ class MessageTable {
     slots_[m].live = false;
     ++slots_[m].serial;
     --live_;
-    free_.push_back(m);
+    free_.push_back(slots_, m);
   }
   Message& operator[](uint32_t m) { return slots_[m]; }
   const Message& operator[](uint32_t m) const { return slots_[m]; }
@@ -72,7 +73,7 @@ class MessageTable {
 
  private:
   std::vector<Message> slots_;
-  SlotStack free_;
+  FreeList free_;
   size_t live_ = 0;
 };
 

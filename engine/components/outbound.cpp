@@ -407,7 +407,7 @@ void Outbound::release(Simulation& sim, uint32_t slot) {
   ex.live = false;
   ++ex.serial;
   --live_;
-  free_.push_back(slot);
+  free_.push_back(exchanges_, slot);
   sim.release_request(request);
 }
 

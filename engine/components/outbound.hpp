@@ -20,9 +20,9 @@
 #include "components/call_policy.hpp"
 #include "core/call.hpp"
 #include "core/component.hpp"
+#include "core/free_list.hpp"
 #include "core/random.hpp"
 #include "core/ring_queue.hpp"
-#include "core/slot_stack.hpp"
 
 namespace dsim {
 
@@ -160,6 +160,7 @@ class Outbound {
   };
   struct Exchange {
     RequestHandle request = 0;
+    uint32_t free_next = 0;  // while the slot is free (FreeList)
     uint64_t token = 0;
     Time parent_deadline = Time::max();
     CallHandle call = 0;
@@ -198,7 +199,7 @@ class Outbound {
   // record every call in flight holds stays small.
   std::vector<Time> last_sleep_;
   bool decorrelated_ = false;
-  SlotStack free_;
+  FreeList free_;
   size_t live_ = 0;
   int64_t total_outstanding_ = 0;
 };

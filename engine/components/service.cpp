@@ -411,7 +411,7 @@ void Service::end_task(Simulation& sim, uint32_t slot, Reason reason) {
   t.live = false;
   t.running = false;
   ++t.serial;
-  free_tasks_.push_back(slot);
+  free_tasks_.push_back(tasks_, slot);
   release_worker(sim);
   if (reason != Reason::none) {
     respond(sim, h, reason, false);
@@ -447,7 +447,7 @@ void Service::on_faults_changed(Simulation& sim, const FaultEffects& before) {
     t.live = false;
     t.running = false;
     ++t.serial;
-    free_tasks_.push_back(slot);
+    free_tasks_.push_back(tasks_, slot);
   }
   // (Also abandons an idempotency store's check in progress, and forgets the handler's circuit
   // breakers and retry budgets: process memory.)

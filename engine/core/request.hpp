@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/slot_stack.hpp"
+#include "core/free_list.hpp"
 #include "core/time.hpp"
 
 namespace dsim {
@@ -70,6 +70,7 @@ struct Request {
   uint32_t source = kNoComponent;  // component that generated it (closed loops get told the end)
   uint32_t client = 0;             // closed-loop user slot within the source
   uint32_t refs = 0;               // its own life (until finished) + one per live call
+  uint32_t free_next = 0;          // while the slot is free (FreeList)
   int16_t priority = 0;            // higher is served first under the priority discipline
   bool finished = false;           // its outcome has been counted; calls may still hold it
 };
@@ -77,15 +78,8 @@ struct Request {
 class RequestPool {
  public:
   RequestHandle acquire() {
-    RequestHandle h;
-    if (!free_.empty()) {
-      h = free_.back();
-      free_.pop_back();
-    } else {
-      h = static_cast<RequestHandle>(slots_.size());
-      slots_.emplace_back();
-      live_flags_.push_back(0);
-    }
+    const RequestHandle h = free_.take(slots_);
+    if (h == live_flags_.size()) live_flags_.push_back(0);
     live_flags_[h] = 1;
     ++live_;
     return h;
@@ -97,7 +91,7 @@ class RequestPool {
     if (--slots_[h].refs > 0) return;
     live_flags_[h] = 0;
     --live_;
-    free_.push_back(h);
+    free_.push_back(slots_, h);
   }
   Request& operator[](RequestHandle h) { return slots_[h]; }
   const Request& operator[](RequestHandle h) const { return slots_[h]; }
@@ -111,7 +105,7 @@ class RequestPool {
  private:
   std::vector<Request> slots_;
   std::vector<uint8_t> live_flags_;
-  SlotStack free_;
+  FreeList free_;
   uint64_t live_ = 0;
 };
 
