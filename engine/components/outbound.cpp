@@ -110,6 +110,9 @@ uint32_t Outbound::add_site(const CallPolicy& policy, uint32_t target, uint16_t 
                             std::string name) {
   Site s;
   s.policy = &policy;
+  s.timeout = policy.timeout;
+  s.bulkhead = static_cast<int32_t>(std::min<int64_t>(policy.bulkhead, INT32_MAX));
+  s.propagate_deadline = policy.propagate_deadline;
   s.target = target;
   s.op = op;
   s.name = std::move(name);
@@ -191,7 +194,7 @@ void Outbound::reset(Simulation& sim) {
 }
 
 void Outbound::set_outstanding(Simulation& sim, Site& site, int64_t delta) {
-  site.outstanding += delta;
+  site.outstanding += static_cast<int32_t>(delta);
   total_outstanding_ += delta;
   owner_.metrics().gauge(Gauge::outstanding_calls).set(sim.now(), total_outstanding_);
 }
@@ -199,7 +202,6 @@ void Outbound::set_outstanding(Simulation& sim, Site& site, int64_t delta) {
 void Outbound::attempt(Simulation& sim, uint32_t slot) {
   Exchange& ex = exchanges_[slot];
   Site& s = sites_[ex.site];
-  const CallPolicy& p = *s.policy;
   StationMetrics& m = owner_.metrics();
   if (ex.parent_deadline <= sim.now()) {
     failed(sim, slot, Reason::deadline_exceeded, Time::zero(), true, owner_.index());
@@ -211,7 +213,7 @@ void Outbound::attempt(Simulation& sim, uint32_t slot) {
     failed(sim, slot, Reason::circuit_open, Time::zero(), true, owner_.index());
     return;
   }
-  if (s.outstanding >= p.bulkhead) {
+  if (s.outstanding >= s.bulkhead) {
     m.count(Counter::bulkhead_rejected);
     failed(sim, slot, Reason::bulkhead_full, Time::zero(), true, owner_.index());
     return;
@@ -221,8 +223,8 @@ void Outbound::attempt(Simulation& sim, uint32_t slot) {
   Call& c = sim.call(h);
   c.op = s.op;
   c.attempt = ex.attempt;
-  if (p.propagate_deadline) {
-    c.deadline = p.timeout > Time::zero() ? std::min(ex.parent_deadline, sim.now() + p.timeout)
+  if (s.propagate_deadline) {
+    c.deadline = s.timeout > Time::zero() ? std::min(ex.parent_deadline, sim.now() + s.timeout)
                                           : ex.parent_deadline;
   }
   ex.call = h;
@@ -232,10 +234,10 @@ void Outbound::attempt(Simulation& sim, uint32_t slot) {
   sim.deliver(h);
   // The callee may have answered already; only a still-pending attempt needs its timer.
   Exchange& now_ex = exchanges_[slot];
-  if (now_ex.live && now_ex.serial == serial && now_ex.waiting && p.timeout > Time::zero()) {
+  if (now_ex.live && now_ex.serial == serial && now_ex.waiting && s.timeout > Time::zero()) {
     const uint32_t site = now_ex.site;
     Site& st = sites_[site];
-    const Time at = sim.now() + p.timeout;
+    const Time at = sim.now() + st.timeout;
     if (st.timeouts.empty() || st.last_timeout_at <= at) {
       st.timeouts.push_back({at, slot, serial});
       st.last_timeout_at = at;

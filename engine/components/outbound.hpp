@@ -137,21 +137,26 @@ class Outbound {
     std::unique_ptr<CircuitBreaker> breaker;
     std::unique_ptr<RetryBudget> budget;
   };
-  // Every attempt and every answer reads or writes the fields up to timer_armed: they fill one
-  // cache line. Each component's sites are touched between many other components' work, so a
-  // field outside that line (or a policy field it has to look up) is a likely cache miss per call.
+  // Every attempt and every answer reads or writes the fields up to propagate_deadline: they
+  // fill one cache line. Each component's sites are touched between many other components' work
+  // - and the policies, in the scenario's parameters, even less often - so a field outside that
+  // line is a likely cache miss per call. Hence the copies of the policy fields every attempt
+  // reads (the policy is fixed for the run).
   struct alignas(64) Site {
-    const CallPolicy* policy;
     std::unique_ptr<Guards> guards;  // null when the policy has neither breaker nor budget
-    int64_t outstanding = 0;
+    int32_t outstanding = 0;
+    uint32_t target;
     // The `at` of the last timeout queued: whether the next one comes in order, without a look
     // at the FIFO's last entry.
     Time last_timeout_at;
     RingQueue<PendingTimeout> timeouts;
-    uint32_t target;
+    Time timeout;      // policy->timeout
+    int32_t bulkhead;  // policy->bulkhead, at most INT32_MAX (as good as unlimited)
     uint16_t op;
     bool timer_armed = false;  // a kSiteTimeouts event is pending (or being handled)
+    bool propagate_deadline;   // policy->propagate_deadline
     // Cold: read when the site is made and when an attempt fails.
+    const CallPolicy* policy;
     std::string name;
     Rng rng;
 
