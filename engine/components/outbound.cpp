@@ -110,9 +110,7 @@ uint32_t Outbound::add_site(const CallPolicy& policy, uint32_t target, uint16_t 
                             std::string name) {
   Site s;
   s.policy = &policy;
-  s.timeout = policy.timeout;
-  s.bulkhead = static_cast<int32_t>(std::min<int64_t>(policy.bulkhead, INT32_MAX));
-  s.propagate_deadline = policy.propagate_deadline;
+  s.copy_policy();
   s.target = target;
   s.op = op;
   s.name = std::move(name);
@@ -126,6 +124,16 @@ uint32_t Outbound::add_site(const CallPolicy& policy, uint32_t target, uint16_t 
   decorrelated_ |= policy.retry.jitter == RetrySpec::decorrelated;
   sites_.push_back(std::move(s));
   return static_cast<uint32_t>(sites_.size() - 1);
+}
+
+void Outbound::Site::copy_policy() {
+  timeout = policy->timeout;
+  bulkhead = static_cast<int32_t>(std::min<int64_t>(policy->bulkhead, INT32_MAX));
+  propagate_deadline = policy->propagate_deadline;
+}
+
+void Outbound::reload_params() {
+  for (Site& s : sites_) s.copy_policy();
 }
 
 void Outbound::start(Simulation& sim) {

@@ -85,12 +85,14 @@ class RetryBudget {
   Bucket buckets_[10];
 };
 
-class Outbound {
+class Outbound : public Component::ParamCopies {
  public:
   // Event kinds at and above this value belong to the Outbound; owners pass them on.
   static constexpr uint32_t kFirstEventKind = 0xFFFF0000u;
 
-  Outbound(Component& owner, CallOwner& callback) : owner_(owner), callback_(callback) {}
+  Outbound(Component& owner, CallOwner& callback) : owner_(owner), callback_(callback) {
+    owner.keep_param_copies(*this);
+  }
   Outbound(const Outbound&) = delete;
   Outbound& operator=(const Outbound&) = delete;
 
@@ -98,6 +100,8 @@ class Outbound {
   // the site's index.
   uint32_t add_site(const CallPolicy& policy, uint32_t target, uint16_t op, std::string name);
   void start(Simulation& sim);  // draws the sites' random streams
+  // The sites' copies of their policies' fields, again (timeout and bulkhead are live).
+  void reload_params() override;
 
   // Starts an exchange on behalf of `request`; `parent_deadline` is the instant the component's
   // own caller gives up (if propagated). Returns an id for cancel().
@@ -141,7 +145,7 @@ class Outbound {
   // fill one cache line. Each component's sites are touched between many other components' work
   // - and the policies, in the scenario's parameters, even less often - so a field outside that
   // line is a likely cache miss per call. Hence the copies of the policy fields every attempt
-  // reads (the policy is fixed for the run).
+  // reads, taken again after a live change (reload_params).
   struct alignas(64) Site {
     std::unique_ptr<Guards> guards;  // null when the policy has neither breaker nor budget
     int32_t outstanding = 0;
@@ -160,6 +164,7 @@ class Outbound {
     std::string name;
     Rng rng;
 
+    void copy_policy();  // the copies above, from *policy
     CircuitBreaker* breaker() const { return guards ? guards->breaker.get() : nullptr; }
     RetryBudget* budget() const { return guards ? guards->budget.get() : nullptr; }
   };

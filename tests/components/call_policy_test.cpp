@@ -189,6 +189,51 @@ components:
   EXPECT_EQ(arrivals_at(1130), 3u);
 }
 
+// --- Live changes --------------------------------------------------------------------------
+
+// timeout and bulkhead are live parameters. Outbound keeps copies of them on its call sites, so
+// a change must reach those copies: attempts made after it use the new values.
+TEST(LivePolicy, ANewTimeoutAppliesToTheNextAttempts) {
+  auto scenario = load_text(R"(
+duration: 10s
+components:
+  client:
+    kind: source
+    arrivals: {constant: 10/s}
+    target: dep
+    timeout: 50ms
+  dep: {kind: service, workers: 100, service_time: 100ms}
+)");
+  Simulation sim(scenario);
+  const Component& client = find_component(sim, "client");
+  sim.run_until(Time::s(5));  // arrivals at 0.1 s ... 5.0 s; the last times out at 5.05 s
+  EXPECT_EQ(client.metrics().counter(Counter::timeouts), 49u);
+  ASSERT_EQ(sim.set_parameter("client", "timeout", "1s"), "");
+  sim.run_until(Time::s(8));
+  EXPECT_EQ(client.metrics().counter(Counter::timeouts), 50u);
+}
+
+TEST(LivePolicy, ANewBulkheadAppliesToTheNextAttempts) {
+  auto scenario = load_text(R"(
+duration: 10s
+components:
+  client:
+    kind: source
+    arrivals: {constant: 10/s}
+    target: dep
+  dep: {kind: service, workers: 100, service_time: 250ms}
+)");
+  Simulation sim(scenario);
+  const Component& client = find_component(sim, "client");
+  sim.run_until(Time::s(5));
+  EXPECT_EQ(client.metrics().counter(Counter::bulkhead_rejected), 0u);
+  // About 3 attempts are outstanding at a time (10/s x 250 ms): a bulkhead of 1 refuses two of
+  // every three from now on.
+  ASSERT_EQ(sim.set_parameter("client", "bulkhead", "1"), "");
+  sim.run_until(Time::s(8));
+  EXPECT_GE(client.metrics().counter(Counter::bulkhead_rejected), 15u);
+}
+
 // --- Retry budget --------------------------------------------------------------------------
 
 // Every attempt fails; a budget of 10 % allows about one retry per ten calls (at most ratio x
