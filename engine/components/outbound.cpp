@@ -133,7 +133,12 @@ void Outbound::Site::copy_policy() {
 }
 
 void Outbound::reload_params() {
-  for (Site& s : sites_) s.copy_policy();
+  const auto wait = [](Time timeout) { return timeout > Time::zero() ? timeout : Time::max(); };
+  for (Site& s : sites_) {
+    const Time before = s.timeout;
+    s.copy_policy();
+    if (wait(s.timeout) < wait(before)) s.timeout_lowered = true;
+  }
 }
 
 void Outbound::start(Simulation& sim) {
@@ -249,7 +254,11 @@ void Outbound::attempt(Simulation& sim, uint32_t slot) {
     if (st.timeouts.empty() || st.last_timeout_at <= at) {
       st.timeouts.push_back({at, slot, serial});
       st.last_timeout_at = at;
-      if (!st.timer_armed) arm_site_timer(sim, site);
+      if (!st.timer_armed) {
+        arm_site_timer(sim, site);
+      } else if (st.timeout_lowered && at < st.timer_at) [[unlikely]] {
+        schedule_site_timer(sim, site, at);
+      }
     } else {
       // Out of order (the timeout was lowered live): a timer of its own.
       sim.schedule(at, owner_, kTimeout, pack_handle(slot, serial));
@@ -304,7 +313,14 @@ void Outbound::arm_site_timer(Simulation& sim, uint32_t site) {
   while (!st.timeouts.empty() && !still_waiting(st.timeouts.front())) st.timeouts.pop_front();
   if (st.timeouts.empty()) return;
   st.timer_armed = true;
-  sim.schedule(st.timeouts.front().at, owner_, kSiteTimeouts, site);
+  schedule_site_timer(sim, site, st.timeouts.front().at);
+}
+
+// The site's timer event, due at `at`; one pending before (if any) is now stale.
+void Outbound::schedule_site_timer(Simulation& sim, uint32_t site, Time at) {
+  Site& st = sites_[site];
+  st.timer_at = at;
+  sim.schedule(at, owner_, kSiteTimeouts, pack_handle(site, ++st.timer_generation));
 }
 
 void Outbound::expire_site_timeouts(Simulation& sim, uint32_t site) {
@@ -329,7 +345,8 @@ void Outbound::time_out(Simulation& sim, uint32_t slot) {
 
 void Outbound::on_event(Simulation& sim, const Event& e) {
   if (e.kind == kSiteTimeouts) {
-    expire_site_timeouts(sim, static_cast<uint32_t>(e.payload));
+    const uint32_t site = payload_handle(e.payload);
+    if (payload_serial(e.payload) == sites_[site].timer_generation) expire_site_timeouts(sim, site);
     return;
   }
   const uint32_t slot = payload_handle(e.payload);

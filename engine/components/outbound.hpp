@@ -85,13 +85,14 @@ class RetryBudget {
   Bucket buckets_[10];
 };
 
-class Outbound : public Component::ParamCopies {
+class Outbound {
  public:
   // Event kinds at and above this value belong to the Outbound; owners pass them on.
   static constexpr uint32_t kFirstEventKind = 0xFFFF0000u;
 
   Outbound(Component& owner, CallOwner& callback) : owner_(owner), callback_(callback) {
-    owner.keep_param_copies(*this);
+    owner.keep_param_copies(
+        {[](void* self) { static_cast<Outbound*>(self)->reload_params(); }, this});
   }
   Outbound(const Outbound&) = delete;
   Outbound& operator=(const Outbound&) = delete;
@@ -101,7 +102,7 @@ class Outbound : public Component::ParamCopies {
   uint32_t add_site(const CallPolicy& policy, uint32_t target, uint16_t op, std::string name);
   void start(Simulation& sim);  // draws the sites' random streams
   // The sites' copies of their policies' fields, again (timeout and bulkhead are live).
-  void reload_params() override;
+  void reload_params();
 
   // Starts an exchange on behalf of `request`; `parent_deadline` is the instant the component's
   // own caller gives up (if propagated). Returns an id for cancel().
@@ -154,13 +155,18 @@ class Outbound : public Component::ParamCopies {
     // at the FIFO's last entry.
     Time last_timeout_at;
     RingQueue<PendingTimeout> timeouts;
-    Time timeout;      // policy->timeout
+    Time timeout;      // policy->timeout (zero: none)
     int32_t bulkhead;  // policy->bulkhead, at most INT32_MAX (as good as unlimited)
     uint16_t op;
-    bool timer_armed = false;  // a kSiteTimeouts event is pending (or being handled)
-    bool propagate_deadline;   // policy->propagate_deadline
-    // Cold: read when the site is made and when an attempt fails.
+    bool timer_armed : 1 = false;  // a kSiteTimeouts event is pending (or being handled)
+    bool propagate_deadline : 1;   // policy->propagate_deadline
+    // The timeout was lowered live: a new attempt's timeout may come before the timer armed
+    // for the old, longer one, which must then be armed again (timer_at).
+    bool timeout_lowered : 1 = false;
+    // Cold: read when the site is made, when an attempt fails and when the timer fires.
     const CallPolicy* policy;
+    Time timer_at;                  // when the pending kSiteTimeouts event is due
+    uint32_t timer_generation = 0;  // of that event: an earlier one re-armed replaces it
     std::string name;
     Rng rng;
 
@@ -187,6 +193,7 @@ class Outbound : public Component::ParamCopies {
   void time_out(Simulation& sim, uint32_t slot);
   void expire_site_timeouts(Simulation& sim, uint32_t site);
   void arm_site_timer(Simulation& sim, uint32_t site);
+  void schedule_site_timer(Simulation& sim, uint32_t site, Time at);
   bool still_waiting(const PendingTimeout& t) const {
     const Exchange& ex = exchanges_[t.slot];
     return ex.live && ex.waiting && ex.serial == t.serial;

@@ -50,16 +50,14 @@ class Component {
   virtual void on_params_changed(Simulation&, const std::string& /*param*/) {}
   // A part of a component that keeps copies of parameter values where its hot path reads them
   // (the parameters themselves are seldom in cache), such as an Outbound's call sites. It
-  // registers once; after every live change, Simulation::set_parameter has it read them again,
-  // before on_params_changed.
-  class ParamCopies {
-   public:
-    virtual void reload_params() = 0;
-
-   protected:
-    ~ParamCopies() = default;
+  // registers once; after every live change, Simulation::set_parameter calls reload(part) to
+  // have it read them again, before on_params_changed. (A function and a pointer rather than a
+  // virtual base: parts embedded in hot objects stay as they are laid out.)
+  struct ParamCopies {
+    void (*reload)(void* part);
+    void* part;
   };
-  void keep_param_copies(ParamCopies& copies) { param_copies_.push_back(&copies); }
+  void keep_param_copies(ParamCopies copies) { param_copies_.push_back(copies); }
   // What this component's health endpoint answers at `now`, as a load balancer's active health
   // check sees it: false while a `crash` fault holds it down.
   virtual bool healthy(Time /*now*/) const { return !faults_.crashed; }
@@ -85,9 +83,9 @@ class Component {
   std::string kind_;
   uint32_t index_ = 0;
   std::unique_ptr<ComponentParams> params_;
-  std::vector<ParamCopies*> param_copies_;
   FaultState faults_;  // before the metrics' 240 KB: read on hot paths, near index_
   StationMetrics metrics_;
+  std::vector<ParamCopies> param_copies_;  // (last: it is read only by set_parameter)
 };
 
 }  // namespace dsim

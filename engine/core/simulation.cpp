@@ -366,7 +366,7 @@ std::string Simulation::set_parameter(const std::string& component, const std::s
   if (!c) return "no component named '" + component + "'";
   std::string error = apply_param_text(c->params(), component, param, value, /*live_only=*/true);
   if (!error.empty()) return error;
-  for (Component::ParamCopies* copies : c->param_copies_) copies->reload_params();
+  for (const Component::ParamCopies& copies : c->param_copies_) copies.reload(copies.part);
   c->on_params_changed(*this, param);
   return {};
 }

@@ -213,6 +213,30 @@ components:
   EXPECT_EQ(client.metrics().counter(Counter::timeouts), 50u);
 }
 
+// Lowered, the timeout must apply at once, although the site's timer is then armed for an
+// attempt made under the old, longer one (answered, but its timer event is still pending).
+TEST(LivePolicy, ALoweredTimeoutAppliesToTheNextAttempts) {
+  auto scenario = load_text(R"(
+duration: 10s
+components:
+  client:
+    kind: source
+    arrivals: {constant: 10/s}
+    target: dep
+    timeout: 1s
+  dep: {kind: service, workers: 100, service_time: 100ms}
+)");
+  Simulation sim(scenario);
+  const Component& client = find_component(sim, "client");
+  sim.run_until(Time::s(5));
+  EXPECT_EQ(client.metrics().counter(Counter::timeouts), 0u);
+  ASSERT_EQ(sim.set_parameter("client", "timeout", "50ms"), "");
+  sim.run_until(Time::ms(7050));  // arrivals at 5.1 s ... 7.0 s, each timed out 50 ms later
+  EXPECT_EQ(client.metrics().counter(Counter::timeouts), 20u);
+  sim.run();
+  EXPECT_TRUE(Balanced(sim));
+}
+
 TEST(LivePolicy, ANewBulkheadAppliesToTheNextAttempts) {
   auto scenario = load_text(R"(
 duration: 10s
