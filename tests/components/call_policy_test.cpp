@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 
 #include "components/component_support.hpp"
 #include "core/random.hpp"
@@ -192,19 +193,20 @@ components:
 // --- Live changes --------------------------------------------------------------------------
 
 // timeout and bulkhead are live parameters. Outbound keeps copies of them on its call sites, so
-// a change must reach those copies: attempts made after it use the new values.
+// a change must reach those copies: attempts made after it use the new values. The client sends
+// 10 calls/s to a service with room for all of them.
+std::string ten_per_second(const std::string& policy, const std::string& service_time) {
+  return "duration: 10s\n"
+         "components:\n"
+         "  client:\n"
+         "    kind: source\n"
+         "    arrivals: {constant: 10/s}\n"
+         "    target: dep\n" +
+         policy + "  dep: {kind: service, workers: 100, service_time: " + service_time + "}\n";
+}
+
 TEST(LivePolicy, ANewTimeoutAppliesToTheNextAttempts) {
-  auto scenario = load_text(R"(
-duration: 10s
-components:
-  client:
-    kind: source
-    arrivals: {constant: 10/s}
-    target: dep
-    timeout: 50ms
-  dep: {kind: service, workers: 100, service_time: 100ms}
-)");
-  Simulation sim(scenario);
+  Simulation sim(load_text(ten_per_second("    timeout: 50ms\n", "100ms")));
   const Component& client = find_component(sim, "client");
   sim.run_until(Time::s(5));  // arrivals at 0.1 s ... 5.0 s; the last times out at 5.05 s
   EXPECT_EQ(client.metrics().counter(Counter::timeouts), 49u);
@@ -216,17 +218,7 @@ components:
 // Lowered, the timeout must apply at once, although the site's timer is then armed for an
 // attempt made under the old, longer one (answered, but its timer event is still pending).
 TEST(LivePolicy, ALoweredTimeoutAppliesToTheNextAttempts) {
-  auto scenario = load_text(R"(
-duration: 10s
-components:
-  client:
-    kind: source
-    arrivals: {constant: 10/s}
-    target: dep
-    timeout: 1s
-  dep: {kind: service, workers: 100, service_time: 100ms}
-)");
-  Simulation sim(scenario);
+  Simulation sim(load_text(ten_per_second("    timeout: 1s\n", "100ms")));
   const Component& client = find_component(sim, "client");
   sim.run_until(Time::s(5));
   EXPECT_EQ(client.metrics().counter(Counter::timeouts), 0u);
@@ -238,16 +230,7 @@ components:
 }
 
 TEST(LivePolicy, ANewBulkheadAppliesToTheNextAttempts) {
-  auto scenario = load_text(R"(
-duration: 10s
-components:
-  client:
-    kind: source
-    arrivals: {constant: 10/s}
-    target: dep
-  dep: {kind: service, workers: 100, service_time: 250ms}
-)");
-  Simulation sim(scenario);
+  Simulation sim(load_text(ten_per_second("", "250ms")));
   const Component& client = find_component(sim, "client");
   sim.run_until(Time::s(5));
   EXPECT_EQ(client.metrics().counter(Counter::bulkhead_rejected), 0u);
