@@ -46,7 +46,12 @@ class Distribution {
 
   Distribution() = default;  // constant zero
 
-  Time sample(Rng& rng) const { return Time::from_seconds(sample_seconds(rng)); }
+  Time sample(Rng& rng) const {
+    // Exponential draws (Poisson arrivals, most service times) without the call and the jump
+    // table of sample_seconds: the same draw.
+    if (kind_ == Kind::exponential) return Time::from_seconds(a_ * rng.exponential());
+    return Time::from_seconds(sample_seconds(rng));
+  }
   double sample_seconds(Rng& rng) const;
 
   Kind kind() const { return kind_; }
