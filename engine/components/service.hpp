@@ -123,7 +123,6 @@ class Service final : public Component, public CallOwner {
   ProcessedKeys processed_;
   CompletedKeys completed_;
   uint32_t store_site_ = UINT32_MAX;
-  Instruction service_time_step_;  // the simple form as a one-step program (with idempotency)
   int64_t busy_ = 0;
   bool pulling_ = false;  // pull_from_queue is on the stack: nested task ends leave it the work
 };

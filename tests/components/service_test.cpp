@@ -317,6 +317,54 @@ components:
   EXPECT_TRUE(Balanced(sim));
 }
 
+// The service keeps copies of its service-time distributions beside its hot data
+// (Distribution::Sampler); a live change must reach them, in the simple form and when an
+// idempotency check turns it into a one-step program. One request every 100 ms, each alone.
+TEST(Service, ServiceTimeSetLiveAppliesToTheNextRequests) {
+  for (const char* idempotency : {"", "    idempotency: {}\n"}) {
+    SCOPED_TRACE(*idempotency ? "with an idempotency check" : "the simple form");
+    const std::string yaml = std::string(R"(
+name: slower
+duration: 5s
+components:
+  users:
+    kind: source
+    arrivals: {constant: 10/s}
+    max_requests: 20
+    target: api
+  api:
+    kind: service
+    workers: 1
+    service_time: 30ms
+)") + idempotency;
+    RequestLog log;
+    Simulation sim(load_text(yaml));
+    sim.add_observer(&log);
+    sim.run_until(Time::ms(1050));
+    ASSERT_EQ(log.entries.size(), 10u);
+    ASSERT_EQ(sim.set_parameter("api", "service_time", "{exponential: 20ms}"), "");
+    sim.run_until(Time::ms(1550));
+    ASSERT_EQ(sim.set_parameter("api", "service_time", "5ms"), "");
+    sim.run();
+    ASSERT_EQ(log.entries.size(), 20u);
+    int exponential = 0;
+    for (size_t i = 0; i < log.entries.size(); ++i) {
+      const Finished& f = log.entries[i];
+      const Time took = f.finished - f.created;
+      if (f.created < Time::ms(1050)) {
+        EXPECT_EQ(took.count_ns(), Time::ms(30).count_ns()) << "request " << i;
+      } else if (f.created < Time::ms(1550)) {
+        EXPECT_NE(took.count_ns(), Time::ms(30).count_ns()) << "request " << i;
+        ++exponential;
+      } else {
+        EXPECT_EQ(took.count_ns(), Time::ms(5).count_ns()) << "request " << i;
+      }
+    }
+    EXPECT_EQ(exponential, 5);  // created at 1.1 .. 1.5 s
+    EXPECT_TRUE(Balanced(sim));
+  }
+}
+
 TEST(Service, RefusesLiveChangesToParametersThatAreNotLive) {
   Simulation sim(load_text(kBacklog));
   sim.run_until(Time::ms(500));
