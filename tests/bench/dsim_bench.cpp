@@ -101,25 +101,23 @@ int measure_backlog(const char* label) {
     std::fputs(backlog.diagnostics.to_string().c_str(), stderr);
     return 2;
   }
-  {
-    dsim::Simulation sim(*backlog.scenario);
-    sim.run_until(dsim::Time::s(20));
-    const double raw1 = current_rss_mib();
-    malloc_trim(0);
-    const double rss1 = current_rss_mib();
-    const double flight1 = static_cast<double>(sim.ledger().in_flight);
-    sim.run_until(dsim::Time::s(59));
-    const double raw2 = current_rss_mib();
-    malloc_trim(0);
-    const double rss2 = current_rss_mib();
-    const double flight2 = static_cast<double>(sim.ledger().in_flight);
-    std::printf(
-        "%-34s in flight %.0f -> %.0f, resident %.1f -> %.1f MiB: %.0f bytes per request "
-        "in flight\n%-34s (before trimming the allocator's free memory: %.1f -> %.1f MiB, %.0f "
-        "bytes)\n",
-        label, flight1, flight2, rss1, rss2, (rss2 - rss1) * 1024 * 1024 / (flight2 - flight1), "",
-        raw1, raw2, (raw2 - raw1) * 1024 * 1024 / (flight2 - flight1));
-  }
+  dsim::Simulation sim(*backlog.scenario);
+  sim.run_until(dsim::Time::s(20));
+  const double raw1 = current_rss_mib();
+  malloc_trim(0);
+  const double rss1 = current_rss_mib();
+  const double flight1 = static_cast<double>(sim.ledger().in_flight);
+  sim.run_until(dsim::Time::s(59));
+  const double raw2 = current_rss_mib();
+  malloc_trim(0);
+  const double rss2 = current_rss_mib();
+  const double flight2 = static_cast<double>(sim.ledger().in_flight);
+  std::printf(
+      "%-34s in flight %.0f -> %.0f, resident %.1f -> %.1f MiB: %.0f bytes per request "
+      "in flight\n%-34s (before trimming the allocator's free memory: %.1f -> %.1f MiB, %.0f "
+      "bytes)\n",
+      label, flight1, flight2, rss1, rss2, (rss2 - rss1) * 1024 * 1024 / (flight2 - flight1), "",
+      raw1, raw2, (raw2 - raw1) * 1024 * 1024 / (flight2 - flight1));
   return 0;
 }
 
