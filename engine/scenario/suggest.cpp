@@ -37,6 +37,11 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 std::string closest_match(std::string_view word, const std::vector<std::string>& candidates) {
+  return closest_match(word, candidates, edit_distance);
+}
+
+std::string closest_match(std::string_view word, const std::vector<std::string>& candidates,
+                          const DistanceFunction& distance) {
   if (word.size() > kMaxWordLength) return {};
   const size_t limit = std::max<size_t>(1, std::min<size_t>(3, (word.size() + 2) / 3));
   std::string best;
@@ -46,7 +51,7 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
     // without computing it.
     const size_t gap = c.size() > word.size() ? c.size() - word.size() : word.size() - c.size();
     if (gap >= best_distance) continue;
-    const size_t dist = edit_distance(word, c);
+    const size_t dist = distance(word, c);
     if (dist < best_distance) {
       best_distance = dist;
       best = c;

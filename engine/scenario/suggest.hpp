@@ -2,6 +2,7 @@
 // user text into messages.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,12 @@ size_t edit_distance(std::string_view a, std::string_view b);
 // The closest candidate within a distance that scales with the word's length, or "" if none is
 // close enough to be a plausible typo.
 std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
+
+// The same with the distance given: tests count which candidates it is computed for (a
+// candidate whose length alone rules it out must cost nothing, however long it is).
+using DistanceFunction = std::function<size_t(std::string_view, std::string_view)>;
+std::string closest_match(std::string_view word, const std::vector<std::string>& candidates,
+                          const DistanceFunction& distance);
 
 // " (did you mean 'x'?)" or "".
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
