@@ -61,13 +61,13 @@ struct RetrySpec : ParamGroup {
   int jitter = 1;  // kJitterNames
   std::string on =
       "timeout, error, unavailable, rate_limited, queue_full, pool_exhausted, "
-      "pool_timeout, lock_timeout, connection_refused";
+      "pool_timeout, lock_timeout, connection_refused, conflict";
   bool respect_retry_after = true;
   RetryBudgetSpec budget;
   ReasonMask retry_on =
       mask_of({Reason::timeout, Reason::error, Reason::unavailable, Reason::rate_limited,
                Reason::queue_full, Reason::pool_exhausted, Reason::pool_timeout,
-               Reason::lock_timeout, Reason::connection_refused});  // from `on`
+               Reason::lock_timeout, Reason::connection_refused, Reason::conflict});  // from `on`
 
   enum Backoff { constant, exponential };
   enum Jitter { none, full, equal, decorrelated };

@@ -68,7 +68,8 @@ struct Instruction {
     branch_probability,
     branch_class,
     jump,
-    idempotency_check  // the service's own check before its handler (see idempotency.hpp)
+    idempotency_check,    // the service's own claim before its handler (see idempotency.hpp)
+    idempotency_complete  // after the handler, with a store: mark the key completed there
   };
   Op op = Op::compute;
   bool continue_on_error = false;

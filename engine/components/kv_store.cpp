@@ -81,7 +81,7 @@ uint16_t KvStore::attach_limiter(const std::string& key_prefix, const RateLimitC
       return static_cast<uint16_t>(kFirstLimiterOp + i);
     }
   }
-  if (limiter_ops_.size() + kFirstLimiterOp >= UINT16_MAX) {
+  if (limiter_ops_.size() + kFirstLimiterOp >= kFirstIdempotencyOp) {
     throw std::length_error("kv_store '" + name() + "': too many shared rate limiters");
   }
   if (id == limiters_.size()) {
@@ -89,6 +89,28 @@ uint16_t KvStore::attach_limiter(const std::string& key_prefix, const RateLimitC
   }
   limiter_ops_.push_back(LimiterOp{id, &caller});
   return static_cast<uint16_t>(kFirstLimiterOp + limiter_ops_.size() - 1);
+}
+
+uint16_t KvStore::attach_idempotency(const std::string& key_prefix, Time ttl, Time lease) {
+  size_t id = 0;
+  while (id < idempotency_.size() && idempotency_[id].prefix != key_prefix) ++id;
+  if (id == idempotency_.size()) {
+    if (3 * id + kFirstIdempotencyOp + 2 >= UINT16_MAX) {
+      throw std::length_error("kv_store '" + name() + "': too many idempotency key prefixes");
+    }
+    idempotency_.push_back(IdempotencyTable{key_prefix, ttl, lease});
+  }
+  // Callers sharing a prefix share its keys; the expiry settings are the first caller's.
+  return static_cast<uint16_t>(kFirstIdempotencyOp + 3 * id + kClaim);
+}
+
+IdempotencyState KvStore::idempotency_state(const std::string& key_prefix, uint64_t key) const {
+  for (size_t id = 0; id < idempotency_.size(); ++id) {
+    if (idempotency_[id].prefix != key_prefix) continue;
+    auto it = data_.find(Key{kIdempotencyNamespace + static_cast<uint32_t>(id), key});
+    if (it != data_.end()) return static_cast<IdempotencyState>(it->second.value);
+  }
+  return IdempotencyState::absent;
 }
 
 int64_t KvStore::value(uint64_t key, bool* live) const {
@@ -106,7 +128,8 @@ const Distribution& KvStore::op_time(uint16_t op) const {
     case kIncr:
       return p_.incr;
     default:
-      return p_.check_and_incr;  // the script and every limiter check
+      if (op >= kFirstIdempotencyOp && (op - kFirstIdempotencyOp) % 3 != kClaim) return p_.set;
+      return p_.check_and_incr;  // the scripts: every limiter check and idempotency claim
   }
 }
 
@@ -275,6 +298,9 @@ Reply KvStore::execute(Simulation& sim, CallHandle h, uint32_t thread) {
   const Time local = local_now(sim);
   bool created = false;
   Reply r;
+  if (call.op >= kFirstIdempotencyOp) {
+    return execute_idempotency(sim, sim.request(call.request).idempotency_key, call.op);
+  }
   switch (call.op) {
     case kGet: {
       auto it = data_.find(Key{0, key});
@@ -346,6 +372,49 @@ Reply KvStore::execute(Simulation& sim, CallHandle h, uint32_t thread) {
   return r;
 }
 
+Reply KvStore::execute_idempotency(Simulation& sim, uint64_t key, uint16_t op) {
+  const uint32_t id = (op - kFirstIdempotencyOp) / 3;
+  const IdempotencyTable& table = idempotency_[id];
+  const Key k{kIdempotencyNamespace + id, key};
+  const Time local = local_now(sim);
+  Reply r;
+  switch ((op - kFirstIdempotencyOp) % 3) {
+    case kClaim: {
+      auto it = data_.find(k);
+      if (it != data_.end()) {
+        r.result = static_cast<uint8_t>(it->second.value);
+        return r;  // a read only
+      }
+      bool created = false;
+      Entry* e = upsert(sim, k, created);
+      if (!e) return Reply::failure(Reason::error);
+      e->value = static_cast<int64_t>(IdempotencyState::in_progress);
+      set_expiry(sim, k, *e, table.lease > Time::zero() ? local + table.lease : Time::max());
+      e->replicated = replicate(sim);
+      r.result = static_cast<uint8_t>(IdempotencyState::absent);
+      return r;
+    }
+    case kComplete: {
+      bool created = false;
+      Entry* e = upsert(sim, k, created);
+      if (!e) return Reply::failure(Reason::error);
+      e->value = static_cast<int64_t>(IdempotencyState::completed);
+      set_expiry(sim, k, *e, table.ttl > Time::zero() ? local + table.ttl : Time::max());
+      e->replicated = replicate(sim);
+      return r;
+    }
+    default: {  // release: only a claim still in progress (a completed key stays)
+      auto it = data_.find(k);
+      if (it != data_.end() &&
+          it->second.value == static_cast<int64_t>(IdempotencyState::in_progress)) {
+        erase(sim, k);
+        replicate(sim);
+      }
+      return r;
+    }
+  }
+}
+
 // Replication is one ordered stream: a write reaches the replica `lag` after it was made, but
 // never before the writes made earlier. The lag gauge is sampled at each write.
 Time KvStore::replicate(Simulation& sim) {
@@ -383,7 +452,7 @@ void KvStore::erase(Simulation& sim, const Key& k) {
   if (it == data_.end()) return;
   if (!it->second.expires.is_max()) expiries_.erase({it->second.expires, k});
   data_.erase(it);
-  if (k.first > 0) limiters_[k.first - 1].limiter->forget(k.second);
+  if (is_limiter_key(k)) limiters_[k.first - 1].limiter->forget(k.second);
   update_memory(sim);
 }
 
@@ -396,7 +465,7 @@ void KvStore::purge_expired(Simulation& sim) {
     const Key k = expiries_.begin()->second;
     data_.erase(k);
     expiries_.erase(expiries_.begin());
-    if (k.first > 0) limiters_[k.first - 1].limiter->forget(k.second);
+    if (is_limiter_key(k)) limiters_[k.first - 1].limiter->forget(k.second);
     changed = true;
   }
   if (changed) update_memory(sim);

@@ -23,7 +23,9 @@
 //
 // The C++ side: gateways keep shared rate limiters here (attach_limiter), so that every gateway
 // using the same store and limiter counts against the same state, decided when the store runs
-// the check - a check whose caller timed out still counts, as in Redis.
+// the check - a check whose caller timed out still counts, as in Redis. Services keep their
+// idempotency keys here (attach_idempotency): a claim is a script (GET, and SET NX of "in
+// progress"; check_and_incr's time), a completion and a release are writes (set's time).
 //
 // Clocks (clock_skew; core/local_clock.hpp). Expiry instants are absolute times on the store's
 // own clock, as Redis keeps them (a TTL becomes "expire at now + ttl" by the server's clock): an
@@ -46,6 +48,7 @@
 #include <utility>
 #include <vector>
 
+#include "components/idempotency.hpp"
 #include "components/rate_limiter.hpp"
 #include "components/wait_queue.hpp"
 #include "core/component.hpp"
@@ -81,7 +84,14 @@ struct KvStoreParams : ParamsOf<KvStoreParams> {
 class KvStore final : public Component {
  public:
   // Call::op values: the named operations, then one per attached limiter.
-  enum Op : uint16_t { kGet = 0, kSet = 1, kIncr = 2, kCheckAndIncr = 3, kFirstLimiterOp = 4 };
+  enum Op : uint16_t {
+    kGet = 0,
+    kSet = 1,
+    kIncr = 2,
+    kCheckAndIncr = 3,
+    kFirstLimiterOp = 4,
+    kFirstIdempotencyOp = 0x8000  // claim, complete, release for each key prefix
+  };
 
   KvStore(const std::string& name, std::unique_ptr<ComponentParams> params);
   void start(Simulation& sim) override;
@@ -98,6 +108,17 @@ class KvStore final : public Component {
   // or fails like any command (error when full, unavailable).
   uint16_t attach_limiter(const std::string& key_prefix, const RateLimitConfig& config,
                           const KeyMapping& keys, const Component& caller);
+  // The keys of an idempotency table (components/idempotency.hpp) with this prefix, shared by
+  // every caller attaching the same one. Returns the Call::op of a claim, which answers success
+  // with Reply::result the key's state before it (an absent key is now in progress), or fails
+  // like any write (error when full, unavailable); complete is that op + 1, release (remove a key
+  // still in progress) + 2. A completed key expires `ttl` after its completion, a claim `lease`
+  // after it was made (zero: never), on the store's clock.
+  uint16_t attach_idempotency(const std::string& key_prefix, Time ttl, Time lease);
+  enum IdempotencyOp : uint16_t { kClaim = 0, kComplete = 1, kRelease = 2 };
+  // The state of an idempotency key, for tests.
+  IdempotencyState idempotency_state(const std::string& key_prefix, uint64_t key) const;
+
   // Up or down (crashes are driven from here): while down every command, queued, running or
   // new, is answered with unavailable at once. The data is kept.
   void set_available(Simulation& sim, bool up);
@@ -119,8 +140,15 @@ class KvStore final : public Component {
     CallHandle running = 0;
     uint32_t serial = 0;  // invalidates the execution event of a command aborted by a crash
   };
-  // Keys live in namespaces: 0 for the plain keys of get/set/incr, 1 + id for limiter `id`.
+  // Keys live in namespaces: 0 for the plain keys of get/set/incr, 1 + id for limiter `id`,
+  // kIdempotencyNamespace + id for idempotency table `id`.
   using Key = std::pair<uint32_t, uint64_t>;
+  static constexpr uint32_t kIdempotencyNamespace = 0x80000000u;
+  bool is_limiter_key(const Key& k) const { return k.first > 0 && k.first < kIdempotencyNamespace; }
+  struct IdempotencyTable {
+    std::string prefix;
+    Time ttl, lease;
+  };
   struct Entry {
     int64_t value = 0;
     Time expires = Time::max();  // on the store's clock
@@ -170,7 +198,9 @@ class KvStore final : public Component {
   std::set<std::pair<Time, Key>> expiries_;  // on the store's clock
   Time expiry_event_ = Time::max();          // the earliest pending expiry event (true time)
   std::vector<SharedLimiter> limiters_;
-  std::vector<LimiterOp> limiter_ops_;  // Call::op - kFirstLimiterOp
+  std::vector<LimiterOp> limiter_ops_;         // Call::op - kFirstLimiterOp
+  std::vector<IdempotencyTable> idempotency_;  // (Call::op - kFirstIdempotencyOp) / 3
+  Reply execute_idempotency(Simulation& sim, uint64_t key, uint16_t op);
   std::vector<Answer> answers_;
   SlotStack free_answers_;
   Rng service_rng_;

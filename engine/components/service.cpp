@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 
+#include "components/kv_store.hpp"
 #include "core/simulation.hpp"
 #include "faults/fault_hooks.hpp"
 
@@ -83,9 +84,11 @@ Service::Service(const std::string& name, std::unique_ptr<ComponentParams> param
                   "step" + std::to_string(i) + ":" + t.name);
   }
   if (p_.idempotency.present && !p_.idempotency.store.name.empty()) {
-    const TargetRef& s = p_.idempotency.store;
-    store_site_ =
-        out_.add_site(p_.idempotency.store_policy, s.index, s.op_index, "idempotency:" + s.name);
+    // The run's success is written to the store before the answer leaves; the jumps to the end
+    // of the handler now reach this step.
+    Instruction complete;
+    complete.op = Instruction::Op::idempotency_complete;
+    program_.push_back(complete);
   }
 }
 
@@ -93,6 +96,25 @@ void Service::start(Simulation& sim) {
   service_rng_ = sim.make_rng(*this, "service_time");
   routing_rng_ = sim.make_rng(*this, "routing");
   branch_rng_ = sim.make_rng(*this, "branches");
+  if (p_.idempotency.present && !p_.idempotency.store.name.empty()) {
+    // The store keeps the keys; it tells which operations claim, complete and release them.
+    const TargetRef& s = p_.idempotency.store;
+    auto* store = dynamic_cast<KvStore*>(sim.components()[s.index].get());
+    if (!store) {
+      throw std::logic_error("service '" + name() + "': idempotency store '" + s.name +
+                             "' is not a kv_store");
+    }
+    const std::string& prefix =
+        p_.idempotency.key_prefix.empty() ? name() : p_.idempotency.key_prefix;
+    const uint16_t claim =
+        store->attach_idempotency(prefix, p_.idempotency.ttl, p_.idempotency.lease);
+    const CallPolicy& policy = p_.idempotency.store_policy;
+    claim_site_ = out_.add_site(policy, s.index, claim + KvStore::kClaim, "idempotency:" + s.name);
+    complete_site_ = out_.add_site(policy, s.index, claim + KvStore::kComplete,
+                                   "idempotency-complete:" + s.name);
+    release_site_ =
+        out_.add_site(policy, s.index, claim + KvStore::kRelease, "idempotency-release:" + s.name);
+  }
   out_.start(sim);
   for (Instruction& in : program_) {
     if (in.op == Instruction::Op::branch_class) in.workload_index = sim.add_workload(in.workload);
@@ -204,7 +226,9 @@ void Service::on_event(Simulation& sim, const Event& e) {
       ++t.pc;
     } else {
       t.running = true;
-      check_idempotency(sim, slot);
+      check_idempotency(
+          sim, slot,
+          processed_.claim(sim.request(sim.call(t.call).request).idempotency_key, sim.now()));
       if (tasks_[slot].serial != payload_serial(e.payload)) return;  // a repeat: answered
       tasks_[slot].running = false;
     }
@@ -294,10 +318,10 @@ void Service::advance(Simulation& sim, uint32_t slot) {
           break;
         }
         const uint32_t serial = t.serial;
-        if (store_site_ != UINT32_MAX) {
+        if (claim_site_ != UINT32_MAX) {
           t.pending = 1;
           t.successes = t.failures = 0;
-          out_.call(sim, store_site_, sim.call(t.call).request, sim.call(t.call).deadline,
+          out_.call(sim, claim_site_, sim.call(t.call).request, sim.call(t.call).deadline,
                     pack_handle(slot, serial));
           if (!step_settled(sim, slot)) {
             tasks_[slot].running = false;
@@ -309,29 +333,53 @@ void Service::advance(Simulation& sim, uint32_t slot) {
                        pack_handle(slot, serial));
           return;
         } else {
-          check_idempotency(sim, slot);
+          check_idempotency(sim, slot, processed_.claim(r.idempotency_key, sim.now()));
         }
         if (tasks_[slot].serial != serial) return;  // a repeat, answered already
+        break;
+      }
+      case Instruction::Op::idempotency_complete: {
+        if (!t.recorded_key) {  // no key, or the store could not be asked (proceed)
+          ++t.pc;
+          break;
+        }
+        t.pending = 1;
+        t.successes = t.failures = 0;
+        const uint32_t serial = t.serial;
+        out_.call(sim, complete_site_, sim.call(t.call).request, sim.call(t.call).deadline,
+                  pack_handle(slot, serial));
+        if (!step_settled(sim, slot)) {
+          tasks_[slot].running = false;
+          return;
+        }
+        if (tasks_[slot].serial != serial) return;
         break;
       }
     }
   }
 }
 
-// The store has answered (or the table was looked up): a known key is a repeat, answered at once
-// as a success without running the handler; a new one is recorded and the handler runs.
-void Service::check_idempotency(Simulation& sim, uint32_t slot) {
+// The store has answered the claim (or the table was looked up): a completed key is a repeat,
+// answered at once as a success without running the handler; one still in progress is refused
+// with conflict (its first run may yet fail); a new one is now claimed and the handler runs.
+void Service::check_idempotency(Simulation& sim, uint32_t slot, IdempotencyState before) {
   Task& t = tasks_[slot];
-  const uint64_t key = sim.request(sim.call(t.call).request).idempotency_key;
-  if (processed_.contains(key, sim.now())) {
-    metrics().count(Counter::duplicates_suppressed);
-    t.suppressed = true;
-    end_task(sim, slot, Reason::none);
-    return;
+  switch (before) {
+    case IdempotencyState::completed:
+      metrics().count(Counter::duplicates_suppressed);
+      t.suppressed = true;
+      end_task(sim, slot, Reason::none);
+      return;
+    case IdempotencyState::in_progress:
+      metrics().count(Counter::idempotency_conflicts);
+      t.suppressed = true;
+      end_task(sim, slot, Reason::conflict);
+      return;
+    case IdempotencyState::absent:
+      t.recorded_key = true;
+      ++t.pc;
+      return;
   }
-  processed_.record(key, sim.now());
-  t.recorded_key = true;
-  ++t.pc;
 }
 
 // Ground truth for duplicates: a handler that completes for a key that already completed here
@@ -356,9 +404,15 @@ bool Service::step_settled(Simulation& sim, uint32_t slot) {
     tasks_[slot].exchanges.clear();
   }
   Task& u = tasks_[slot];
+  if (in.op == Instruction::Op::idempotency_complete) {
+    // A completion the store could not record does not undo the work: the answer is still a
+    // success (the claim stays in progress until its lease runs out).
+    ++u.pc;
+    return true;
+  }
   if (in.op == Instruction::Op::idempotency_check) {
     if (succeeded) {
-      check_idempotency(sim, slot);
+      check_idempotency(sim, slot, static_cast<IdempotencyState>(u.claimed));
     } else if (p_.idempotency.on_store_failure == 1) {  // proceed unchecked
       ++u.pc;
     } else {
@@ -376,10 +430,12 @@ bool Service::step_settled(Simulation& sim, uint32_t slot) {
 
 void Service::on_call_done(Simulation& sim, uint64_t token, const Reply& reply) {
   const uint32_t slot = payload_handle(token);
+  if (slot >= tasks_.size()) return;  // a release sent to the store: nobody waits for it
   Task& t = tasks_[slot];
   if (!t.live || t.serial != payload_serial(token)) return;
   if (t.pending > 0) --t.pending;
   if (reply.ok()) {
+    t.claimed = reply.result & 3;
     ++t.successes;
     t.degraded |= reply.degraded;
   } else {
@@ -390,7 +446,8 @@ void Service::on_call_done(Simulation& sim, uint64_t token, const Reply& reply) 
   // Only calls and fan-outs (and the idempotency store's answer) wait for answers.
   assert(program_[t.pc].op == Instruction::Op::call ||
          program_[t.pc].op == Instruction::Op::parallel ||
-         program_[t.pc].op == Instruction::Op::idempotency_check);
+         program_[t.pc].op == Instruction::Op::idempotency_check ||
+         program_[t.pc].op == Instruction::Op::idempotency_complete);
   const uint32_t serial = t.serial;
   if (step_settled(sim, slot) && tasks_[slot].serial == serial) advance(sim, slot);
 }
@@ -403,9 +460,19 @@ void Service::end_task(Simulation& sim, uint32_t slot, Reason reason) {
   Task& t = tasks_[slot];
   const CallHandle h = t.call;
   const bool degraded = t.degraded;
-  if (reason != Reason::none && t.recorded_key) {
-    // A failed run must not block the retry that will try again.
-    processed_.forget(sim.request(sim.call(h).request).idempotency_key);
+  if (t.recorded_key) {
+    const uint64_t key = sim.request(sim.call(h).request).idempotency_key;
+    if (reason != Reason::none) {
+      // A failed run must not block the retry that will try again. The store is told without
+      // waiting for its answer: the failure goes back to the caller at once.
+      if (release_site_ == UINT32_MAX) {
+        processed_.forget(key);
+      } else {
+        out_.call(sim, release_site_, sim.call(h).request, Time::max(), kNoTask);
+      }
+    } else if (release_site_ == UINT32_MAX) {
+      processed_.complete(key, sim.now());
+    }
   }
   if (reason == Reason::none && !t.suppressed) count_side_effect(sim, h);
   t.live = false;

@@ -51,6 +51,8 @@ class Service final : public Component, public CallOwner {
 
  private:
   enum EventKind : uint32_t { kServed = 0, kStepDone = 1, kCheckDone = 2 };
+  // The token of a call whose answer no task waits for (a release sent to the idempotency store).
+  static constexpr uint64_t kNoTask = UINT64_MAX;
   // One call being handled by the handler program, on one worker.
   // The exchanges a step started (ids for Outbound::cancel). A call step has one, held inline;
   // a fan-out's others go to `rest`. In a std::vector alone every call's id went to a heap block
@@ -94,6 +96,7 @@ class Service final : public Component, public CallOwner {
     bool recorded_key : 1 = false;  // the idempotency check recorded the request's key
     bool suppressed : 1 = false;    // a repeat answered without running the handler
     bool running : 1 = false;       // inside advance(): answers arriving now are only recorded
+    uint8_t claimed : 2 = 0;        // the store's answer to the claim (IdempotencyState)
     ExchangeIds exchanges;          // of the current step: to abandon the rest, or all at a crash
   };
 
@@ -107,7 +110,8 @@ class Service final : public Component, public CallOwner {
   void release_worker(Simulation& sim);
   void respond(Simulation& sim, CallHandle h, Reason reason, bool degraded);
   bool expired(Simulation& sim, CallHandle h);
-  void check_idempotency(Simulation& sim, uint32_t slot);
+  // The claim's outcome: runs the handler, or answers the repeat at once.
+  void check_idempotency(Simulation& sim, uint32_t slot, IdempotencyState before);
   void count_side_effect(Simulation& sim, CallHandle h);
 
   ServiceParams& p_;
@@ -122,7 +126,8 @@ class Service final : public Component, public CallOwner {
   Rng branch_rng_;
   ProcessedKeys processed_;
   CompletedKeys completed_;
-  uint32_t store_site_ = UINT32_MAX;
+  // With an idempotency store: its sites for claims, completions and releases.
+  uint32_t claim_site_ = UINT32_MAX, complete_site_ = UINT32_MAX, release_site_ = UINT32_MAX;
   int64_t busy_ = 0;
   bool pulling_ = false;  // pull_from_queue is on the stack: nested task ends leave it the work
 };

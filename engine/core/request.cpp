@@ -54,6 +54,8 @@ const char* to_string(Reason r) {
       return "expired";
     case Reason::connection_refused:
       return "connection_refused";
+    case Reason::conflict:
+      return "conflict";
     case Reason::kCount:
       break;
   }
@@ -74,6 +76,7 @@ Outcome outcome_of(Reason r) {
     case Reason::unavailable:
     case Reason::expired:
     case Reason::connection_refused:
+    case Reason::conflict:
       return Outcome::dropped;
     case Reason::max_receives:
       return Outcome::dead_lettered;

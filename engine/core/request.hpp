@@ -43,6 +43,9 @@ enum class Reason : uint8_t {
   expired,            // a message outlived the queue's retention
   // the network refused the connection (a partition in reject mode)
   connection_refused,
+  // a request with the same idempotency key is still being processed (HTTP 409): nothing was
+  // done, the caller may try again later
+  conflict,
   kCount
 };
 inline constexpr int kReasonCount = static_cast<int>(Reason::kCount);
@@ -56,6 +59,9 @@ struct Reply {
   bool degraded = false;           // served by a fallback (cached or default answer)
   Time retry_after;                // a 429's hint: do not retry before this much time (zero: none)
   uint32_t origin = kNoComponent;  // the component that produced the answer (set by the engine)
+  // What a successful operation found, for the few that answer more than ok: an idempotency
+  // claim's key state (IdempotencyState). Zero otherwise.
+  uint8_t result = 0;
   bool ok() const { return reason == Reason::none; }
   static Reply success() { return {}; }
   static Reply failure(Reason r) { return Reply{r, false, Time::zero(), kNoComponent}; }

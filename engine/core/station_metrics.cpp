@@ -33,7 +33,8 @@ const char* to_string(Counter c) {
                                            "cache_expirations",
                                            "network_lost",
                                            "network_refused",
-                                           "network_duplicated"};
+                                           "network_duplicated",
+                                           "idempotency_conflicts"};
   static_assert(std::size(kNames) == kCounterCount);
   return kNames[static_cast<int>(c)];
 }

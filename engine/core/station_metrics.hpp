@@ -103,6 +103,8 @@ enum class Counter : uint8_t {
   network_lost,            // messages this component sent that the network lost
   network_refused,         // messages this component sent that the network refused
   network_duplicated,      // requests this component sent that the network delivered twice
+  // repeats refused with reason conflict: their key's first run was still in progress
+  idempotency_conflicts,
   kCount
 };
 inline constexpr int kCounterCount = static_cast<int>(Counter::kCount);

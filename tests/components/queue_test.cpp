@@ -276,7 +276,9 @@ TEST(Queue, PartitionOfAKeyIsStableAndSpreadsKeys) {
 // With one consumer the redeliveries wait for it to finish:
 //   0.1s receive 1   1.1s visibility out   1.6s late success; receive 2 (a duplicate: it was
 //   processed already)   2.6s visibility out   3.1s late success; receive 3   4.1s dead-lettered
-std::string slow_consumer(int consumers, const std::string& visibility) {
+std::string slow_consumer(int consumers, const std::string& visibility,
+                          const std::string& producer_extra = "",
+                          const std::string& worker_extra = "") {
   return R"(
 name: duplicates
 seed: 45
@@ -287,6 +289,8 @@ components:
     arrivals: {constant: 10/s}
     max_requests: 1
     target: jobs
+)" + producer_extra +
+         R"(
   jobs:
     kind: queue
     visibility_timeout: )" +
@@ -298,7 +302,7 @@ components:
     kind: service
     workers: 10
     service_time: 1500ms
-)";
+)" + worker_extra;
 }
 
 TEST(Queue, ProcessingLongerThanTheVisibilityTimeoutDeliversDuplicates) {
@@ -318,10 +322,43 @@ TEST(Queue, ProcessingLongerThanTheVisibilityTimeoutDeliversDuplicates) {
     EXPECT_EQ(metrics_of(*sim, "jobs").served(), 0u);
     EXPECT_EQ(metrics_of(*sim, "jobs").gauge(Gauge::dlq_depth).level(), 1);
   }
-  // TODO(lead): once services have the `idempotency` option (main), add the service-side test:
-  // the same scenario with idempotency keys on the messages (`idempotency_keys: true`) and an
-  // idempotent worker suppresses the second and third side effects (duplicates_suppressed 2 at
-  // the worker), and without the keys the worker counts 2 duplicates that slipped through.
+}
+
+// The same deliveries with idempotency keys on the messages and an idempotent worker:
+//   2 consumers: 0.1s receive 1 claims the key    1.1s receive 2: the first run is still in
+//   progress, refused with conflict (not acknowledged)    1.6s the first run completes (its
+//   late success is ignored, but the key is completed)    2.1s receive 3: a repeat of a completed
+//   run, answered at once - acknowledged, the message completes
+//   1 consumer: 1.6s receive 2 finds the key completed and is acknowledged at once.
+// One side effect instead of three, and no dead letter. Without the worker's idempotency the
+// keys still let it count the duplicates that slipped through.
+TEST(Queue, IdempotencyKeysSuppressTheSideEffectsOfDuplicateDeliveries) {
+  const std::string keys = "    idempotency_keys: true\n";
+  for (const int consumers : {2, 1}) {
+    SCOPED_TRACE(std::to_string(consumers) + " consumers");
+    {
+      RequestLog log;
+      auto sim = run_checked(slow_consumer(consumers, "1s", keys, "    idempotency: {}\n"), {&log});
+      const std::vector<Finished> messages = of_workload(log, *sim, "jobs");
+      ASSERT_EQ(messages.size(), 1u);
+      EXPECT_EQ(messages[0].outcome, Outcome::completed);
+      EXPECT_EQ(messages[0].finished.count_ns(), ns(consumers == 2 ? 2.1 : 1.6));
+      const StationMetrics& worker = metrics_of(*sim, "worker");
+      EXPECT_EQ(worker.counter(Counter::duplicates), 0u) << "one side effect";
+      EXPECT_EQ(worker.counter(Counter::duplicates_suppressed), 1u);
+      EXPECT_EQ(worker.counter(Counter::idempotency_conflicts), consumers == 2 ? 1u : 0u);
+      EXPECT_EQ(worker.served(), 2u) << "the run and the repeat answered from its record";
+      EXPECT_EQ(count(*sim, "jobs", Counter::duplicates), consumers == 2 ? 2u : 1u)
+          << "the queue still delivered duplicates";
+      EXPECT_EQ(count(*sim, "jobs", Counter::dead_lettered), 0u);
+    }
+    {
+      auto sim = run_checked(slow_consumer(consumers, "1s", keys));
+      EXPECT_EQ(metrics_of(*sim, "worker").counter(Counter::duplicates), 2u)
+          << "three side effects for one key";
+      EXPECT_EQ(count(*sim, "jobs", Counter::dead_lettered), 1u);
+    }
+  }
 }
 
 TEST(Queue, AVisibilityTimeoutLongerThanTheProcessingDeliversOnce) {
