@@ -9,9 +9,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "components/component_support.hpp"
+#include "components/outbound.hpp"
 #include "core/random.hpp"
 
 namespace dsim::test {
@@ -344,6 +347,222 @@ components:
   dep: {kind: service, workers: 1000, service_time: 60ms}
 )");
   EXPECT_EQ(metrics_of(*sim, "client").counter(Counter::breaker_opened), 1u);
+}
+
+// --- Circuit breaker thresholds, with a scripted dependency ----------------------------------
+//
+// The tests above drive all calls into failure (or slowness), so a threshold that is off by one
+// call would pass them. Below, the dependency is a stand-in (Simulation::substitute) that answers
+// its n-th call as a script says, and the client makes one call a second (at 1 s, 2 s, ...), each
+// answered - unless the script delays it - inside the call. Each outcome is then recorded before
+// the next call is made, so the call at which the breaker changes state is exact.
+
+struct ScriptedParams : ParamsOf<ScriptedParams> {
+  void describe(ParamVisitor&) override {}
+};
+
+// How the dependency answers one call: with `reason` (none: success) after `delay` (zero: at
+// once, inside the call).
+struct Answer {
+  Reason reason = Reason::none;
+  Time delay = Time::zero();
+};
+
+// One answer a letter: S succeeds, F fails (error), both at once.
+std::vector<Answer> answers(const std::string& letters) {
+  std::vector<Answer> v;
+  for (char c : letters) v.push_back({c == 'F' ? Reason::error : Reason::none});
+  return v;
+}
+
+// Answers its n-th call (from 0, in arrival order) as script[n] says, and calls beyond the script
+// with an immediate success. Notes the second each call's request was made.
+class ScriptedDependency final : public Component {
+ public:
+  explicit ScriptedDependency(std::vector<Answer> script)
+      : Component("dep", "scripted", std::make_unique<ScriptedParams>()),
+        script_(std::move(script)) {}
+
+  void accept(Simulation& sim, CallHandle h) override {
+    const uint32_t n = static_cast<uint32_t>(arrivals.size());
+    arrivals.push_back(sim.request(sim.call(h).request).created.count_ns() / Time::s(1).count_ns());
+    const Answer a = n < script_.size() ? script_[n] : Answer{};
+    if (a.delay == Time::zero()) {
+      sim.reply(h, Reply::failure(a.reason));
+    } else {
+      sim.schedule(sim.now() + a.delay, *this, n, h);
+    }
+  }
+  void on_event(Simulation& sim, const Event& e) override {
+    sim.reply(static_cast<CallHandle>(e.payload), Reply::failure(script_[e.kind].reason));
+  }
+
+  std::vector<int64_t> arrivals;  // the second each call's request was made
+
+ private:
+  std::vector<Answer> script_;
+};
+
+// A client making `requests` calls, one a second from 1 s, through a breaker with the fields
+// `breaker` into a scripted dependency; run to the end on construction.
+class ScriptedBreakerRun {
+ public:
+  ScriptedBreakerRun(const std::string& breaker, int64_t requests, std::vector<Answer> script)
+      : sim_(load_text("seed: 7\nduration: 1000s\ncomponents:\n"
+                       "  client:\n    kind: source\n    arrivals: {constant: 1/s}\n"
+                       "    max_requests: " +
+                       std::to_string(requests) + "\n    target: dep\n    circuit_breaker: {" +
+                       breaker + "}\n  dep: {kind: sink}\n")) {
+    auto dep = std::make_unique<ScriptedDependency>(std::move(script));
+    dep_ = dep.get();
+    sim_.substitute("dep", std::move(dep));
+    sim_.add_observer(&log_);
+    for (int64_t k = 1; k <= requests; ++k) {
+      sim_.run_until(Time::s(k) + Time::ms(500));
+      states += "COH"[client().gauge(Gauge::breaker_state).level()];
+    }
+    sim_.run();
+    EXPECT_TRUE(sim_.complete());
+    EXPECT_TRUE(Balanced(sim_));
+    calls.assign(static_cast<size_t>(requests), '?');
+    for (int64_t second : dep_->arrivals) calls[static_cast<size_t>(second - 1)] = '+';
+    for (const Finished& f : log_.entries) {
+      const int64_t second = f.created.count_ns() / Time::s(1).count_ns();
+      if (f.outcome == Outcome::dropped && f.reason == Reason::circuit_open &&
+          f.finished == f.created && calls[static_cast<size_t>(second - 1)] == '?') {
+        calls[static_cast<size_t>(second - 1)] = 'x';
+      }
+    }
+  }
+  ScriptedBreakerRun(const ScriptedBreakerRun&) = delete;
+  ScriptedBreakerRun& operator=(const ScriptedBreakerRun&) = delete;
+
+  const StationMetrics& client() const { return metrics_of(sim_, "client"); }
+  size_t dependency_arrivals() const { return dep_->arrivals.size(); }
+
+  // Per request, in order: + it reached the dependency, x it was refused at once with
+  // circuit_open (and never reached the dependency), ? anything else.
+  std::string calls;
+  // Per request second k, the breaker's state at k + 500 ms: C closed, O open, H half-open.
+  std::string states;
+
+ private:
+  RequestLog log_;
+  Simulation sim_;
+  ScriptedDependency* dep_;
+};
+
+// Window 10, all needed, failure_rate 0.5: 4 failures of 10 leave it closed, 5 of 10 open it, at
+// the 10th call.
+TEST(CircuitBreaker, OpensWhenTheFailureShareReachesTheRateNotBelowIt) {
+  const std::string breaker = "failure_rate: 0.5, window: 10, minimum_calls: 10, open_duration: 1h";
+  const ScriptedBreakerRun four(breaker, 14, answers("SFSFSFSFSS"));
+  EXPECT_EQ(four.calls, "++++++++++++++");
+  EXPECT_EQ(four.states, "CCCCCCCCCCCCCC");
+  EXPECT_EQ(four.client().counter(Counter::breaker_opened), 0u);
+
+  const ScriptedBreakerRun five(breaker, 14, answers("SFSFSFSFSF"));
+  EXPECT_EQ(five.calls, "++++++++++xxxx");
+  EXPECT_EQ(five.states, "CCCCCCCCCOOOOO");
+  EXPECT_EQ(five.client().counter(Counter::breaker_opened), 1u);
+  EXPECT_EQ(five.client().counter(Counter::breaker_rejected), 4u);
+  EXPECT_EQ(five.dependency_arrivals(), 10u);
+}
+
+// Window 10 but minimum_calls 5: three failures in the first three calls are not judged until the
+// 5th outcome, and then over the 5 recorded (3/5 >= 0.5), not over the window's 10.
+TEST(CircuitBreaker, JudgesNothingBeforeMinimumCallsThenTheShareOfThoseRecorded) {
+  const ScriptedBreakerRun run("failure_rate: 0.5, window: 10, minimum_calls: 5, open_duration: 1h",
+                               8, answers("FFFSS"));
+  EXPECT_EQ(run.calls, "+++++xxx");
+  EXPECT_EQ(run.states, "CCCCOOOO");
+}
+
+// Window 5, failure_rate 0.6 (3 of 5). The two early failures leave the window while successes
+// follow, so the 8th and 10th failures (4 in all by then) keep it closed; it opens at the 12th
+// call, the first whose last 5 outcomes hold 3 failures (F S F S F).
+TEST(CircuitBreaker, OldOutcomesLeaveTheWindow) {
+  const ScriptedBreakerRun run("failure_rate: 0.6, window: 5, minimum_calls: 5, open_duration: 1h",
+                               14, answers("FFSSSSSFSFSF"));
+  EXPECT_EQ(run.calls, "++++++++++++xx");
+  EXPECT_EQ(run.states, "CCCCCCCCCCCOOO");
+  EXPECT_EQ(run.client().counter(Counter::breaker_opened), 1u);
+}
+
+// slow_call_duration 100 ms: a call taking exactly 100 ms is not slow, one taking 1 ns more is.
+// Four calls of exactly 100 ms leave it closed (all would be slow otherwise); then two slow ones
+// make 2 of the last 4 slow, which reaches slow_call_rate 0.5 at the 6th call (the 5th has 1 of 4).
+TEST(CircuitBreaker, SlowMeansLongerThanSlowCallDurationAndOpensAtTheSlowCallRate) {
+  std::vector<Answer> script(6);
+  for (int i = 0; i < 4; ++i) script[i].delay = Time::ms(100);
+  for (int i = 4; i < 6; ++i) script[i].delay = Time::ms(100) + Time::ns(1);
+  const ScriptedBreakerRun run(
+      "failure_rate: 1, slow_call_rate: 0.5, slow_call_duration: 100ms, window: 4, "
+      "minimum_calls: 4, open_duration: 1h",
+      8, script);
+  EXPECT_EQ(run.calls, "++++++xx");
+  EXPECT_EQ(run.states, "CCCCCOOO");
+  EXPECT_EQ(run.client().counter(Counter::breaker_opened), 1u);
+}
+
+// The whole cycle, window 4, failure_rate 0.5, open_duration 3 s, 2 probes:
+//   1-4   F F S S: opens at the 4th call (4 s);
+//   5, 6  refused at once, never reaching the dependency;
+//   7     exactly 4 s + 3 s: half-open, probe 1 (answers S at 8.25 s);
+//   8     probe 2 (answers F at 9.25 s);
+//   9     refused: both probes are out;
+//   9.25  1 failed probe of 2 reaches 0.5: open again until 12.25 s;
+//   10-12 refused;
+//   13-14 half-open, probes S S: closed at 14 s;
+//   15    closed, reaches the dependency.
+TEST(CircuitBreaker, OpenRefusesUntilOpenDurationThenProbesDecide) {
+  std::vector<Answer> script = answers("FFSSSFSSS");
+  script[4].delay = script[5].delay = Time::ms(1250);
+  const ScriptedBreakerRun run(
+      "failure_rate: 0.5, window: 4, minimum_calls: 4, open_duration: 3s, half_open_calls: 2", 15,
+      script);
+  EXPECT_EQ(run.calls, "++++xx++xxxx+++");
+  EXPECT_EQ(run.states, "CCCOOOHHOOOOHCC");
+  EXPECT_EQ(run.dependency_arrivals(), 9u);
+  const StationMetrics& client = run.client();
+  EXPECT_EQ(client.counter(Counter::breaker_rejected), 6u);
+  EXPECT_EQ(client.counter(Counter::breaker_opened), 2u);
+  EXPECT_EQ(client.counter(Counter::breaker_half_opened), 2u);
+  EXPECT_EQ(client.counter(Counter::breaker_closed), 1u);
+  EXPECT_EQ(client.gauge(Gauge::breaker_state).level(),
+            static_cast<int64_t>(CircuitBreaker::State::closed));
+  EXPECT_EQ(client.gauge(Gauge::breaker_state).max(),
+            static_cast<int64_t>(CircuitBreaker::State::half_open));
+}
+
+// Not a nanosecond early: with open_duration 3 s + 1 ns the call at 7 s (opened at 4 s) is
+// still refused, and the one at 8 s is the first probe.
+TEST(CircuitBreaker, StaysOpenUntilTheLastNanosecondOfOpenDuration) {
+  const ScriptedBreakerRun run(
+      "failure_rate: 0.5, window: 4, minimum_calls: 4, open_duration: 3000000001ns, "
+      "half_open_calls: 1",
+      9, answers("FFSS"));
+  EXPECT_EQ(run.calls, "++++xxx++");
+  EXPECT_EQ(run.states, "CCCOOOOCC");
+  EXPECT_EQ(run.client().counter(Counter::breaker_half_opened), 1u);
+  EXPECT_EQ(run.client().counter(Counter::breaker_closed), 1u);
+}
+
+// An answer to a call made before the breaker opened is no probe: window 2, 1 probe. Call 1
+// (1 s) fails only at 6.25 s; calls 2 and 3 fail at once and open it at 3 s. The call at 6 s is
+// the probe (succeeding at 6.75 s); call 1's late failure, at 6.25 s, is ignored, so the probe
+// closes it.
+TEST(CircuitBreaker, AnswersToCallsMadeBeforeAStateChangeAreIgnored) {
+  std::vector<Answer> script = answers("FFFS");
+  script[0].delay = Time::ms(5250);
+  script[3].delay = Time::ms(750);
+  const ScriptedBreakerRun run(
+      "failure_rate: 0.5, window: 2, minimum_calls: 2, open_duration: 3s, half_open_calls: 1", 8,
+      script);
+  EXPECT_EQ(run.calls, "+++xx+++");
+  EXPECT_EQ(run.states, "CCOOOHCC");
+  EXPECT_EQ(run.client().counter(Counter::breaker_opened), 1u);
+  EXPECT_EQ(run.client().counter(Counter::breaker_closed), 1u);
 }
 
 // --- Bulkhead and fallback -------------------------------------------------------------------
