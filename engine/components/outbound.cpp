@@ -23,9 +23,12 @@ bool CircuitBreaker::permit(Time now, StationMetrics& m) {
 
 void CircuitBreaker::record(Time now, uint32_t epoch, bool failed, bool slow, StationMetrics& m) {
   if (epoch != epoch_) return;  // permitted under an earlier state
+  // Shares, not rate x n: 0.28 x 25 is a little above 7 in floating point, so 7 failures of 25
+  // would not reach a failure_rate of 0.28, while 7.0 / 25 rounds to the same double as 0.28.
   const auto over = [&](int64_t fail, int64_t slow_n, int64_t n) {
-    return static_cast<double>(fail) >= spec_.failure_rate * static_cast<double>(n) ||
-           static_cast<double>(slow_n) >= spec_.slow_call_rate * static_cast<double>(n);
+    const double calls = static_cast<double>(n);
+    return static_cast<double>(fail) / calls >= spec_.failure_rate ||
+           static_cast<double>(slow_n) / calls >= spec_.slow_call_rate;
   };
   if (state_ == State::half_open) {
     ++probes_done_;

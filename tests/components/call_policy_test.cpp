@@ -478,6 +478,25 @@ TEST(CircuitBreaker, JudgesNothingBeforeMinimumCallsThenTheShareOfThoseRecorded)
   EXPECT_EQ(run.states, "CCCCOOOO");
 }
 
+// A rate written in decimal is met by the share it names exactly: 7 failures of 25 reach 0.28,
+// although 0.28 x 25 in floating point is a little above 7.
+TEST(CircuitBreaker, ARateIsMetByExactlyThatShare) {
+  const ScriptedBreakerRun failures(
+      "failure_rate: 0.28, window: 25, minimum_calls: 25, open_duration: 1h", 26,
+      answers("FFFFFFFSSSSSSSSSSSSSSSSSS"));
+  EXPECT_EQ(failures.calls, std::string(25, '+') + "x");
+  EXPECT_EQ(failures.client().counter(Counter::breaker_opened), 1u);
+
+  std::vector<Answer> slow(25);
+  for (int i = 0; i < 7; ++i) slow[i].delay = Time::ms(200);
+  const ScriptedBreakerRun slow_calls(
+      "failure_rate: 1, slow_call_rate: 0.28, slow_call_duration: 100ms, window: 25, "
+      "minimum_calls: 25, open_duration: 1h",
+      26, slow);
+  EXPECT_EQ(slow_calls.calls, std::string(25, '+') + "x");
+  EXPECT_EQ(slow_calls.client().counter(Counter::breaker_opened), 1u);
+}
+
 // Window 5, failure_rate 0.6 (3 of 5). The two early failures leave the window while successes
 // follow, so the 8th and 10th failures (4 in all by then) keep it closed; it opens at the 12th
 // call, the first whose last 5 outcomes hold 3 failures (F S F S F).
