@@ -435,7 +435,12 @@ void LoadBalancer::probe(Simulation& sim) {
   const HealthCheckSpec& hc = p_.health_check;
   for (uint32_t b = 0; b < backends_.size(); ++b) {
     Backend& backend = backends_[b];
-    const bool good = sim.components()[backend.component]->healthy(sim.now());
+    // The probe crosses the network like a call: a partition between the balancer and the
+    // backend, either way, fails it as surely as a backend that is down.
+    const Network& net = sim.network();
+    const bool good = sim.components()[backend.component]->healthy(sim.now()) &&
+                      (!net.active() || (!net.blocks(Leg::request, index(), backend.component) &&
+                                         !net.blocks(Leg::response, index(), backend.component)));
     if (backend.in_rotation) {
       backend.failed_probes = good ? 0 : backend.failed_probes + 1;
       if (backend.failed_probes >= hc.unhealthy_threshold) set_rotation(sim, b, false);

@@ -15,8 +15,9 @@
 // Each backend is one Outbound site sharing the balancer's CallPolicy, so timeouts, retries, a
 // circuit breaker and a bulkhead apply per backend. "Connections" (least_connections,
 // power_of_d) are the balancer's own outstanding attempts to a backend, as a real proxy counts
-// them. Active health checks probe every backend each interval through Component::healthy();
-// probes are answered at once and put no load on the backend.
+// them. Active health checks probe every backend each interval: a probe fails when the backend
+// is down (Component::healthy()) or a network partition cuts it off from the balancer; probes
+// are answered at once and put no load on the backend.
 //
 // A crash of the balancer fails every call it holds (in its own `latency`, or waiting for a
 // backend) at the crash instant with `unavailable` (no answer at all in crash mode hang), and

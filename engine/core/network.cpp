@@ -97,6 +97,22 @@ Network::Id Network::find(std::string_view name) const {
   return 0;
 }
 
+bool Network::blocks(Leg leg, uint32_t caller_side, uint32_t callee_side) const {
+  if (caller_side >= components_ || callee_side >= components_) return false;
+  const uint8_t leg_bit = static_cast<uint8_t>(leg);
+  for (const Active& a : conditions_) {
+    const NetworkCondition& c = a.condition;
+    if (c.block == NetworkCondition::Block::none) continue;
+    const uint8_t caller = a.side[caller_side];
+    const uint8_t callee = a.side[callee_side];
+    if (((c.legs & leg_bit) && (caller & kFromSide) && (callee & kToSide)) ||
+        ((c.reverse_legs & leg_bit) && (caller & kToSide) && (callee & kFromSide))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 NetworkVerdict Network::judge(Leg leg, uint32_t caller_side, uint32_t callee_side) {
   NetworkVerdict v;
   if (caller_side >= components_ || callee_side >= components_) return v;

@@ -102,6 +102,10 @@ class Network {
   // The fate of a message on `leg` of a call from `caller_side` to `callee_side`. Draws from the
   // matching conditions' streams, in the order they were added.
   NetworkVerdict judge(Leg leg, uint32_t caller_side, uint32_t callee_side);
+  // Whether a message on `leg` of such a call cannot get through at all now (a blackhole or a
+  // refusal: a partition), without drawing from any stream: for a load balancer's health probes,
+  // which must not shift the fates of the real calls.
+  bool blocks(Leg leg, uint32_t caller_side, uint32_t callee_side) const;
 
   NetworkTally& tally() { return tally_; }
   const NetworkTally& tally() const { return tally_; }

@@ -402,6 +402,34 @@ TEST(LoadBalancer, HealthCheckNeedsConsecutiveFailuresAndConsecutiveSuccesses) {
   EXPECT_EQ(metrics_of(sim, "lb").counter(Counter::health_restorations), 1u);
 }
 
+// A partition between the balancer and a backend fails the probes as a crash would: b is cut
+// off from 2.5 s to 10.5 s, so (as above) it is out from 5 s to 12 s. Both directions of the cut
+// and both modes count, for the probe's request (balancer -> b) as for its answer.
+TEST(LoadBalancer, HealthCheckEjectsABackendAPartitionCutsOff) {
+  for (const std::string cut :
+       {"targets: [b], from: [lb], mode: reject", "targets: [b], from: [lb], mode: blackhole",
+        "targets: [b], from: [lb], direction: one_way",
+        "targets: [lb], from: [b], direction: one_way"}) {
+    SCOPED_TRACE(cut);
+    Simulation sim(load_text(
+        scenario("    backends: [a, b]\n"
+                 "    health_check: {interval: 1s, unhealthy_threshold: 3, healthy_threshold: 2}\n"
+                 "    timeout: 100ms\n",
+                 {"a", "b"}, "1/s", 20) +
+        "faults:\n  cut: {kind: partition, " + cut + ", at: 2.5s, duration: 8s}\n"));
+    const LoadBalancer& lb = lb_of(sim);
+    std::string timeline;
+    for (int t = 1; t <= 13; ++t) {
+      sim.run_until(Time::s(t));
+      timeline += lb.in_rotation(1) ? '+' : '-';
+    }
+    EXPECT_EQ(timeline, "++++-------++");
+    EXPECT_EQ(metrics_of(sim, "lb").counter(Counter::health_ejections), 1u);
+    EXPECT_EQ(metrics_of(sim, "lb").counter(Counter::health_restorations), 1u);
+    run_to_end_checked(sim);
+  }
+}
+
 TEST(LoadBalancer, AnswersUnavailableWhenNoBackendIsInRotation) {
   // The only backend is down from 0.5 s to 6.5 s: ejected at 3 s (probes 1, 2, 3), back at 8 s
   // (probes 7, 8). Calls every 100 ms from 0.1 s: those in [3 s, 8 s) are refused.
