@@ -259,11 +259,13 @@ void Service::advance(Simulation& sim, uint32_t slot) {
       end_task(sim, slot, Reason::none);
       return;
     }
-    if (expired(sim, t.call)) {
+    const Instruction& in = program_[t.pc];
+    // (The handler's work is done once only the completion is left: a caller that gave up
+    // meanwhile does not undo it, and the key must still be marked completed.)
+    if (in.op != Instruction::Op::idempotency_complete && expired(sim, t.call)) {
       end_task(sim, slot, Reason::deadline_exceeded);
       return;
     }
-    const Instruction& in = program_[t.pc];
     switch (in.op) {
       case Instruction::Op::compute: {
         t.running = false;
@@ -346,7 +348,7 @@ void Service::advance(Simulation& sim, uint32_t slot) {
         t.pending = 1;
         t.successes = t.failures = 0;
         const uint32_t serial = t.serial;
-        out_.call(sim, complete_site_, sim.call(t.call).request, sim.call(t.call).deadline,
+        out_.call(sim, complete_site_, sim.call(t.call).request, Time::max(),
                   pack_handle(slot, serial));
         if (!step_settled(sim, slot)) {
           tasks_[slot].running = false;

@@ -290,6 +290,22 @@ TEST(Idempotency, ReplicasSharingAStoreAndAPrefixRecogniseEachOthersKeys) {
   }
 }
 
+// A caller that gave up (its propagated deadline passed) while the handler ran does not undo the
+// work: the completion is still written, and the retry is answered from it. Marking the run
+// failed instead would release the claim and let the retry do the work a second time.
+TEST(Idempotency, ARunWhoseCallerGaveUpStillCompletesItsKey) {
+  std::string yaml = with_store("reject", "3ms");
+  const std::string timeout = "    timeout: 150ms\n";
+  ASSERT_NE(yaml.find(timeout), std::string::npos);
+  yaml.replace(yaml.find(timeout), timeout.size(), timeout + "    propagate_deadline: true\n");
+  RequestLog log;
+  auto sim = run_checked(yaml, {&log});
+  const StationMetrics& api = metrics_of(*sim, "api");
+  EXPECT_EQ(api.counter(Counter::duplicates_suppressed), 20u);
+  EXPECT_EQ(api.counter(Counter::duplicates), 0u);
+  EXPECT_EQ(log.count(Outcome::completed, Reason::none), 20u);
+}
+
 // A failed run releases its claim in the store, so that the retry does the work.
 TEST(Idempotency, AFailedRunReleasesItsClaimInTheStore) {
   auto sim = run_checked(R"(
