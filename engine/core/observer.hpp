@@ -36,6 +36,13 @@ struct WindowRow {
   std::array<int64_t, kGaugeCount> gauges{};            // levels at the window's end
 };
 
+// Cache hits / (hits + misses) within the window; -1 when the component looked nothing up.
+inline double window_hit_ratio(const WindowRow& r) {
+  const uint64_t hits = r.counters[static_cast<int>(Counter::cache_hits)];
+  const uint64_t lookups = hits + r.counters[static_cast<int>(Counter::cache_misses)];
+  return lookups == 0 ? -1.0 : static_cast<double>(hits) / static_cast<double>(lookups);
+}
+
 struct WindowReport {
   Time start;
   Time end;

@@ -89,6 +89,13 @@ void TimeseriesJsonlWriter::on_window(const Simulation& sim, const WindowReport&
         j.end_object();
       });
     }
+    if (const double ratio = window_hit_ratio(r); ratio >= 0) {
+      line("cache", [&](JsonWriter& j) {
+        j.key("hits").value(r.counters[static_cast<int>(Counter::cache_hits)]);
+        j.key("misses").value(r.counters[static_cast<int>(Counter::cache_misses)]);
+        j.key("hit_ratio").value(ratio);
+      });
+    }
     const StationMetrics& m = c.metrics();
     bool any_gauge = false;
     for (int g = 0; g < kGaugeCount; ++g) any_gauge = any_gauge || m.uses(static_cast<Gauge>(g));

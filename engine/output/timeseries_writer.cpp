@@ -19,6 +19,7 @@ const std::string& TimeseriesCsvWriter::header() {
     for (int k = 0; k < kCounterCount; ++k)
       s += std::string(",") + to_string(static_cast<Counter>(k));
     for (int g = 0; g < kGaugeCount; ++g) s += std::string(",") + to_string(static_cast<Gauge>(g));
+    s += ",cache_hit_ratio";
     return s;
   }();
   return h;
@@ -59,6 +60,11 @@ void TimeseriesCsvWriter::on_window(const Simulation& sim, const WindowReport& r
     for (int g = 0; g < kGaugeCount; ++g) {
       line += ',';
       line += std::to_string(r.gauges[g]);
+    }
+    line += ',';
+    if (const double ratio = window_hit_ratio(r); ratio >= 0) {
+      std::snprintf(buf, sizeof buf, "%.6g", ratio);
+      line += buf;
     }
     out_ << line << '\n';
   }

@@ -8,6 +8,7 @@
 
 #include "output/faults_json.hpp"
 #include "output/fixed_point.hpp"
+#include "output/timeseries_writer.hpp"
 #include "support/mini_json.hpp"
 #include "support/scenario_fixture.hpp"
 
@@ -65,7 +66,7 @@ TEST(TimeseriesJsonl, OneObjectPerWindowComponentAndFamily) {
     EXPECT_EQ(l.members[3].first, "kind");
     EXPECT_EQ(l.members[4].first, "family");
     const std::string& family = l["family"].text;
-    if (family == "counters" || family == "gauges") {
+    if (family == "counters" || family == "gauges" || family == "cache") {
       EXPECT_TRUE(l.has("values"));
     } else {
       EXPECT_EQ(family, families[next]);
@@ -98,6 +99,59 @@ TEST(TimeseriesJsonl, OneObjectPerWindowComponentAndFamily) {
       EXPECT_TRUE(l["p99_s"].is_null());
     }
   }
+}
+
+// A cache's hit ratio per window: its own family, from the window's hit and miss counters, and
+// the same figure in the CSV's last column (empty for components that look nothing up).
+TEST(TimeseriesJsonl, ACachesWindowsCarryTheirHitRatio) {
+  const char* kCached = R"(
+name: cached
+seed: 8
+duration: 30s
+window: 10s
+components:
+  users: {kind: source, arrivals: {poisson: 200/s}, keys: {zipf: {keys: 1000, s: 1.0}}, target: c}
+  c: {kind: cache, capacity: 100, backing: db}
+  db: {kind: service, workers: 50, service_time: {exponential: 5ms}}
+)";
+  Simulation sim(test::load_text(kCached));
+  std::ostringstream jsonl, csv;
+  TimeseriesJsonlWriter writer(jsonl);
+  TimeseriesCsvWriter csv_writer(csv);
+  sim.add_observer(&writer);
+  sim.add_observer(&csv_writer);
+  sim.run();
+  std::vector<double> ratios;
+  uint64_t hits = 0, misses = 0;
+  for (const test::Json& l : lines_of(jsonl.str())) {
+    if (l["family"].text != "cache") continue;
+    EXPECT_EQ(l["component"].text, "c");
+    const double h = l["hits"].number, m = l["misses"].number;
+    EXPECT_NEAR(l["hit_ratio"].number, h / (h + m), 1e-9);  // (written with 10 digits)
+    hits += static_cast<uint64_t>(h);
+    misses += static_cast<uint64_t>(m);
+    ratios.push_back(l["hit_ratio"].number);
+  }
+  ASSERT_EQ(ratios.size(), 3u);
+  EXPECT_EQ(hits, sim.find("c")->metrics().counter(Counter::cache_hits));
+  EXPECT_EQ(misses, sim.find("c")->metrics().counter(Counter::cache_misses));
+  EXPECT_LT(ratios[0], ratios[2]) << "the cache starts cold";
+  // The CSV's last column: the ratio for the cache, empty for the others.
+  std::istringstream rows(csv.str());
+  std::string row;
+  std::getline(rows, row);
+  ASSERT_EQ(row.substr(row.rfind(',') + 1), "cache_hit_ratio");
+  size_t cache_rows = 0;
+  while (std::getline(rows, row)) {
+    const std::string last = row.substr(row.rfind(',') + 1);
+    if (row.find(",c,cache,") == std::string::npos) {
+      EXPECT_EQ(last, "") << row;
+      continue;
+    }
+    EXPECT_NEAR(std::stod(last), ratios[cache_rows], 1e-6) << row;
+    ++cache_rows;
+  }
+  EXPECT_EQ(cache_rows, 3u);
 }
 
 TEST(FaultsJson, ListsEveryWindowWithNullForOnesStillActive) {
