@@ -20,6 +20,10 @@ void SourceParams::describe(ParamVisitor& v) {
           "Workload (request class) name used in end-to-end results; defaults to the source's "
           "name. Sources may share a workload."},
          workload);
+  v.text({"path", "path",
+          "Request path of every request, e.g. /orders/checkout, for gateways that route by "
+          "path. Absent: requests have no path. A mix of endpoints is several sources."},
+         path);
   v.keys({"keys", "keys",
           "Key (user, tenant, cache key) of each request: {uniform: K} or {zipf: {keys: K, s: "
           "S}}. Absent: every request has key 0."},

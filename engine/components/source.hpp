@@ -4,8 +4,9 @@
 // or a Poisson rate schedule that changes over time. Closed loop: N users, each sending one
 // request, waiting for it to end (however it ends), thinking, and sending the next.
 // Each request gets a key (uniform or Zipf over K keys), a workload name, a priority and optionally
-// an idempotency key. The source is the client: it calls its target under a CallPolicy (timeout,
-// retries with backoff, breaker...) and the request ends with the client's final answer.
+// an idempotency key; all of a source's requests are for its `path`, if it has one. The source is
+// the client: it calls its target under a CallPolicy (timeout, retries with backoff, breaker...)
+// and the request ends with the client's final answer.
 #pragma once
 
 #include <vector>
@@ -43,6 +44,7 @@ struct SourceParams : ParamsOf<SourceParams> {
   TargetRef target;
   ArrivalSpec arrivals;
   std::string workload;  // empty: the source's own name
+  std::string path;      // the request path of every request; empty: none
   KeySpec keys;
   int64_t priority = 0;
   CallPolicy call;  // how the client calls `target`: timeout, retries...
@@ -86,6 +88,9 @@ class Source final : public Component, public CallOwner {
   void on_params_changed(Simulation& sim, const std::string& param) override;
 
   uint64_t generated() const { return generated_; }
+  // The path of every request this source generates ("" for none). Requests do not carry it: a
+  // component that routes by path looks it up here through Request::source.
+  const std::string& path() const { return p_.path; }
 
  private:
   enum EventKind : uint32_t { kArrival = 0, kUserReady = 1, kPhaseEnd = 2 };

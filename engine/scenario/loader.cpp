@@ -20,6 +20,7 @@
 #include "components/service.hpp"
 #include "components/source.hpp"
 #include "core/format.hpp"
+#include "core/request_path.hpp"
 #include "faults/fault_registry.hpp"
 #include "faults/fault_trigger.hpp"
 #include "scenario/param_text.hpp"
@@ -729,9 +730,24 @@ class YamlParamReader final : public ParamVisitor {
   void flag(const ParamInfo& i, bool& v) override {
     if (auto n = node(i)) assign(v, l_.boolean(*n, name(i)));
   }
+  // Text whose unit is "path" is a request path, checked here so that the message points at the
+  // offending character.
   void text(const ParamInfo& i, std::string& v) override {
+    const bool path = std::string_view(i.unit) == "path";
     std::string s;
-    if (auto n = node(i); n && l_.scalar(*n, name(i), "a name", s)) v = s;
+    auto n = node(i);
+    if (!n || !l_.scalar(*n, name(i), path ? "a path such as /orders/checkout" : "a name", s)) {
+      return;
+    }
+    size_t at = 0;
+    if (const std::string problem = path ? path_problem(s, at) : ""; !problem.empty()) {
+      // (at 0: the whole value is wrong, so point at the value, not inside its quotes)
+      l_.diag().error(at == 0 ? l_.where(*n) : l_.where_in(*n, at),
+                      name(i) + ": expected a path such as /orders/checkout, got " + quote_text(s) +
+                          " (" + problem + ")");
+      return;
+    }
+    v = s;
   }
   void choice(const ParamInfo& i, int& v, const char* const* options) override {
     auto n = node(i);

@@ -480,6 +480,30 @@ components:
   EXPECT_EQ(s.workloads[0].name, "web");
 }
 
+// A path is checked where it is written; a source without one has the empty path.
+TEST(Source, PathIsARequestPath) {
+  auto sim = run_checked(into_sink("1s", "    arrivals: {constant: 1/s}\n    path: /orders/42"));
+  EXPECT_EQ(source_of(*sim, "src").path(), "/orders/42");
+  EXPECT_EQ(source_of(*run_checked(into_sink("1s", "    arrivals: {constant: 1/s}")), "src").path(),
+            "");
+  // Line 9 is the `path:` line; its value starts in column 11.
+  EXPECT_EQ(load_errors(into_sink("1s", "    arrivals: {constant: 1/s}\n    path: orders")),
+            "test.yaml:9:11: error: components.src.path: expected a path such as "
+            "/orders/checkout, got 'orders' (a path starts with '/')\n");
+  EXPECT_EQ(load_errors(into_sink("1s", "    arrivals: {constant: 1/s}\n    path: /a b")),
+            "test.yaml:9:13: error: components.src.path: expected a path such as "
+            "/orders/checkout, got '/a b' (a path has no spaces or control characters)\n");
+  EXPECT_EQ(load_errors(into_sink("1s", "    arrivals: {constant: 1/s}\n    path: \"/a\\tb\"")),
+            "test.yaml:9:14: error: components.src.path: expected a path such as "
+            "/orders/checkout, got '/a\\tb' (a path has no spaces or control characters)\n");
+  EXPECT_EQ(load_errors(into_sink("1s", "    arrivals: {constant: 1/s}\n    path: /a#top")),
+            "test.yaml:9:13: error: components.src.path: expected a path such as "
+            "/orders/checkout, got '/a#top' (a path has no query or fragment ('?' or '#'))\n");
+  EXPECT_EQ(load_errors(into_sink("1s", "    arrivals: {constant: 1/s}\n    path: ''")),
+            "test.yaml:9:11: error: components.src.path: expected a path such as "
+            "/orders/checkout, got '' (a path starts with '/')\n");
+}
+
 // --- Live changes --------------------------------------------------------------------------
 
 // 10/s for 50 s, then 100/s for 50 s: window counts are Poisson(500) before and Poisson(5000)
