@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "components/kv_store.hpp"
+#include "components/source.hpp"
+#include "core/request_path.hpp"
 #include "core/simulation.hpp"
 #include "faults/fault_hooks.hpp"
 
@@ -11,9 +13,14 @@ namespace dsim {
 // --- Parameters --------------------------------------------------------------------------------
 
 void GatewayRouteSpec::describe(ParamVisitor& v) {
+  v.text({"path", "path",
+          "Requests whose path (their source's `path`) starts with this prefix, segment by "
+          "segment: /orders takes /orders and /orders/42, not /orders-v2; / takes every path. "
+          "Requests without a path never match. Absent: any path, or none."},
+         path);
   v.text({"class", "name",
-          "Requests of this workload take this route. Absent: every request (the default "
-          "route, which must come last)."},
+          "Requests of this workload take this route (with `path`: they must match both). "
+          "Absent: every class. A route with neither takes every request and must come last."},
          workload);
   v.target({"to", "component", "The backend that serves these requests.", true}, to);
   v.text({"op", "name", "Operation at the backend. Absent: the backend's default."}, op);
@@ -134,8 +141,9 @@ void GatewayParams::describe(ParamVisitor& v) {
           "rate_limited with retry_after."},
          limiters);
   v.list({"routes", "routes",
-          "Where requests go, by class: `[{class: checkout, to: orders}, {to: catalog}]`; the "
-          "first matching route is called under its own policy (timeout, retry...).",
+          "Where requests go, by path prefix and/or class: `[{path: /orders, to: orders}, "
+          "{class: admin, to: backoffice}, {to: catalog}]`; the first matching route, in list "
+          "order, is called under its own policy (timeout, retry...). No match: error (a 404).",
           true},
          routes);
 }
@@ -145,18 +153,34 @@ std::string GatewayParams::check(const std::vector<std::string>& given) {
     return std::find(given.begin(), given.end(), key) != given.end();
   };
   if (routes.empty()) return "routes: needs at least one route";
+  // First match wins, so a route that an earlier one covers (every request it would take, the
+  // earlier one takes first) is never used: almost certainly a mistake in the order.
+  const auto covers = [](const GatewayRouteSpec& earlier, const GatewayRouteSpec& later) {
+    const bool klass = earlier.workload.empty() || earlier.workload == later.workload;
+    const bool path =
+        earlier.path.empty() || (!later.path.empty() && path_has_prefix(later.path, earlier.path));
+    return klass && path;
+  };
+  const auto takes = [](const GatewayRouteSpec& r) {
+    if (r.path.empty()) return "class '" + r.workload + "'";
+    return "path '" + r.path + "'" + (r.workload.empty() ? "" : " of class '" + r.workload + "'");
+  };
   for (size_t i = 0; i < routes.items.size(); ++i) {
-    const std::string& c = routes.items[i].workload;
-    if (c.empty() && i + 1 < routes.items.size()) {
+    const GatewayRouteSpec& r = routes.items[i];
+    if (r.workload.empty() && r.path.empty() && i + 1 < routes.items.size()) {
       return "routes[" + std::to_string(i) +
-             "] has no class, so it takes every request and the routes after it are never "
-             "used; put the default route last";
+             "] has no path and no class, so it takes every request and the routes after it "
+             "are never used; put the default route last";
     }
-    for (size_t j = 0; j < i && !c.empty(); ++j) {
-      if (routes.items[j].workload == c) {
-        return "routes[" + std::to_string(i) + "]: class '" + c + "' is already routed by routes[" +
-               std::to_string(j) + "]";
+    for (size_t j = 0; j < i; ++j) {
+      if (!covers(routes.items[j], r)) continue;
+      if (r.path.empty()) {  // (then so has routes[j], and they have the same class)
+        return "routes[" + std::to_string(i) + "]: class '" + r.workload +
+               "' is already routed by routes[" + std::to_string(j) + "]";
       }
+      return "routes[" + std::to_string(i) + "] (" + takes(r) + ") is never used: routes[" +
+             std::to_string(j) + "] (" + takes(routes.items[j]) +
+             ") comes first and takes all its requests; put the narrower route first";
     }
   }
   if ((gave("workers") || gave("queue_capacity")) && !gave("auth_time")) {
@@ -205,8 +229,21 @@ Gateway::Gateway(const std::string& name, std::unique_ptr<ComponentParams> param
 // which operation runs this limiter's check.
 void Gateway::start(Simulation& sim) {
   validation_rng_ = sim.make_rng(*this, "validation");
+  // A request's path is its source's, so each route's path prefix is matched once per source
+  // here, and routing tests a bit (components other than sources generate requests without a
+  // path: a queue's messages).
   for (const GatewayRouteSpec& r : p_.routes) {
-    route_workload_.push_back(r.workload.empty() ? kAnyClass : sim.add_workload(r.workload));
+    RouteMatch m;
+    if (!r.workload.empty()) m.workload = sim.add_workload(r.workload);
+    m.by_path = !r.path.empty();
+    if (m.by_path) {
+      m.sources.resize(sim.components().size());
+      for (size_t c = 0; c < sim.components().size(); ++c) {
+        const auto* source = dynamic_cast<const Source*>(sim.components()[c].get());
+        m.sources[c] = source && !source->path().empty() && path_has_prefix(source->path(), r.path);
+      }
+    }
+    routes_.push_back(std::move(m));
   }
   for (size_t i = 0; i < limiters_.size(); ++i) {
     const RateLimiterSpec& spec = p_.limiters.items[i];
@@ -364,15 +401,14 @@ void Gateway::check_limits(Simulation& sim, uint32_t slot) {
 
 void Gateway::route(Simulation& sim, uint32_t slot) {
   Task& t = tasks_[slot];
-  const Call& call = sim.call(t.call);
-  const uint32_t workload = sim.request(call.request).workload;
-  for (uint32_t i = 0; i < route_workload_.size(); ++i) {
-    if (route_workload_[i] != kAnyClass && route_workload_[i] != workload) continue;
+  const Request& r = sim.request(sim.call(t.call).request);
+  for (uint32_t i = 0; i < routes_.size(); ++i) {
+    if (!routes_[i].takes(r)) continue;
     t.routed = true;
     start_call(sim, slot, i);
     return;
   }
-  end_task(sim, slot, Reply::failure(Reason::error));  // no route for this class (a 404)
+  end_task(sim, slot, Reply::failure(Reason::error));  // no route for this path or class (a 404)
 }
 
 void Gateway::on_call_done(Simulation& sim, uint64_t token, const Reply& reply) {

@@ -1,5 +1,5 @@
-// gateway: the front door. Validates each request, applies rate limits, routes it by class to a
-// backend and relays the backend's answer.
+// gateway: the front door. Validates each request, applies rate limits, routes it by path and
+// class to a backend and relays the backend's answer.
 //
 //   1. validation and auth: `auth_time` on one of `workers` (a queue of `queue_capacity` in
 //      front, queue_full beyond it). A zero auth_time skips this stage.
@@ -9,8 +9,11 @@
 //      latency, its queue, its failures); when that call fails, `on_store_failure` decides.
 //      The limiters read the gateway's own clock (clock_skew shifts their windows and paces
 //      their buckets); a shared one passes the gateway's reading to the store with the check.
-//   3. routing: the first route whose class matches (a route without class matches all) is
-//      called under its own call policy (timeout, retries...), and its answer is relayed.
+//   3. routing: the first route that matches is called under its own call policy (timeout,
+//      retries...), and its answer is relayed. A route matches by path prefix (segment by
+//      segment), by class, by both, or takes everything; no match fails the request with error
+//      (a 404). A request's path is its source's: each route's set of matching sources is
+//      worked out at start, so routing compares no text.
 //
 // Like an event-driven proxy (Envoy, nginx), the gateway holds a worker only while it validates:
 // store round trips and backend calls wait without occupying one.
@@ -33,11 +36,13 @@
 #include "core/component.hpp"
 #include "core/free_list.hpp"
 #include "core/params.hpp"
+#include "core/request.hpp"
 
 namespace dsim {
 
 struct GatewayRouteSpec : ParamGroup {
   static constexpr const char* kElementName = "gateway_route";
+  std::string path;      // a path prefix (request_path.hpp); empty: any path, or none
   std::string workload;  // `class`; empty: every class
   TargetRef to;
   std::string op;
@@ -139,7 +144,18 @@ class Gateway final : public Component, public CallOwner {
   Outbound out_{*this, *this};
   WaitQueue waiting_;
   std::vector<Limiter> limiters_;
-  std::vector<uint32_t> route_workload_;  // per route: its class, or kAnyClass
+  // What a route takes, resolved at start: the class, and for a route with a path, which
+  // components' requests have a path under its prefix (indexed by Request::source).
+  struct RouteMatch {
+    uint32_t workload = kAnyClass;
+    bool by_path = false;
+    std::vector<bool> sources;  // by_path: matching sources
+    bool takes(const Request& r) const {
+      if (workload != kAnyClass && r.workload != workload) return false;
+      return !by_path || (r.source < sources.size() && sources[r.source]);
+    }
+  };
+  std::vector<RouteMatch> routes_;
   std::vector<Task> tasks_;
   FreeList free_tasks_;
   Rng validation_rng_;

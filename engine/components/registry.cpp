@@ -53,7 +53,8 @@ const std::vector<ComponentKind>& component_kinds() {
        false, make_params<DatabaseParams>, create<Database>},
       {"gateway",
        "The front door: validation on workers, rate limiters (token bucket, fixed window, sliding "
-       "log, sliding counter; local or shared through a kv_store), routing by class to backends.",
+       "log, sliding counter; local or shared through a kv_store), routing by path and class to "
+       "backends.",
        false, make_params<GatewayParams>, create<Gateway>},
       {"kv_store",
        "A Redis-like single-threaded in-memory store: get, set, incr and check_and_incr run one "

@@ -1,6 +1,6 @@
-// gateway: routing by class, the validation stage, rate limiting end to end (429 counts, tiers,
-// keys, clients that obey retry_after), limiters shared through a kv_store (their latency, shared
-// state, fail open and fail closed), and the load-time checks.
+// gateway: routing by path and class, the validation stage, rate limiting end to end (429 counts,
+// tiers, keys, clients that obey retry_after), limiters shared through a kv_store (their latency,
+// shared state, fail open and fail closed), and the load-time checks.
 #include "components/gateway.hpp"
 
 #include <gtest/gtest.h>
@@ -9,6 +9,7 @@
 
 #include "components/component_support.hpp"
 #include "components/kv_store.hpp"
+#include "core/request_path.hpp"
 
 namespace dsim {
 
@@ -84,6 +85,214 @@ components:
     EXPECT_EQ(f.reason, checkout ? Reason::none : Reason::error);
   }
   EXPECT_EQ(metrics_of(*sim, "edge").failed()[static_cast<int>(Reason::error)], 20u);
+}
+
+// --- Routing by path ---------------------------------------------------------------------------
+
+// How many requests each component finished, by component name (for the backends a gateway
+// relays from: a request ends where its answer was produced).
+std::map<std::string, size_t> ended_at(const Simulation& sim, const RequestLog& log) {
+  std::map<std::string, size_t> n;
+  for (const Finished& f : log.entries) ++n[sim.components()[f.component]->name()];
+  return n;
+}
+
+TEST(Gateway, PathPrefixesMatchWholeSegments) {
+  EXPECT_TRUE(path_has_prefix("/orders", "/orders"));
+  EXPECT_TRUE(path_has_prefix("/orders/42", "/orders"));
+  EXPECT_TRUE(path_has_prefix("/orders/42/items", "/orders"));
+  EXPECT_FALSE(path_has_prefix("/orders-v2", "/orders"));
+  EXPECT_FALSE(path_has_prefix("/ordersv2/1", "/orders"));
+  EXPECT_FALSE(path_has_prefix("/order", "/orders"));
+  EXPECT_FALSE(path_has_prefix("/catalog/orders", "/orders"));
+  for (const char* p : {"/", "/orders", "/orders-v2", "/a/b/c"})
+    EXPECT_TRUE(path_has_prefix(p, "/"));
+  // A prefix ending in '/' matches below it only.
+  EXPECT_TRUE(path_has_prefix("/orders/42", "/orders/"));
+  EXPECT_TRUE(path_has_prefix("/orders/", "/orders/"));
+  EXPECT_FALSE(path_has_prefix("/orders", "/orders/"));
+  // Paths are compared as written: case and repeated slashes count.
+  EXPECT_FALSE(path_has_prefix("/Orders/42", "/orders"));
+  EXPECT_FALSE(path_has_prefix("//orders", "/orders"));
+}
+
+// Three requests from each source. /orders takes /orders and what lies below it, not
+// /orders-v2, which falls through to `/` with /; the source without a path matches neither (not
+// even `/`) and, with no route left, fails with error (a 404).
+TEST(Gateway, RoutesByPathPrefixSegmentBySegment) {
+  const std::string yaml = R"(
+name: paths
+seed: 1
+duration: 10s
+components:
+  exact: {kind: source, path: /orders, arrivals: {constant: 1/s}, max_requests: 3, target: edge}
+  below: {kind: source, path: /orders/42/items, arrivals: {constant: 1/s}, max_requests: 3, target: edge}
+  v2: {kind: source, path: /orders-v2, arrivals: {constant: 1/s}, max_requests: 3, target: edge}
+  root: {kind: source, path: /, arrivals: {constant: 1/s}, max_requests: 3, target: edge}
+  nopath: {kind: source, arrivals: {constant: 1/s}, max_requests: 3, target: edge}
+  edge:
+    kind: gateway
+    routes:
+      - {path: /orders, to: orders}
+      - {path: /, to: web}
+  orders: {kind: sink}
+  web: {kind: sink}
+)";
+  RequestLog log;
+  auto sim = run_checked(yaml, {&log});
+  ASSERT_EQ(log.entries.size(), 15u);
+  EXPECT_EQ(metrics_of(*sim, "orders").arrivals(), 6u);
+  EXPECT_EQ(metrics_of(*sim, "web").arrivals(), 6u);
+  const std::map<std::string, std::string> backend = {
+      {"exact", "orders"}, {"below", "orders"}, {"v2", "web"}, {"root", "web"}, {"nopath", "edge"}};
+  for (const Finished& f : log.entries) {
+    const std::string& source = sim->workloads()[f.workload].name;  // (workload = source name)
+    EXPECT_EQ(sim->components()[f.component]->name(), backend.at(source)) << source;
+    EXPECT_EQ(f.reason, source == "nopath" ? Reason::error : Reason::none) << source;
+  }
+  EXPECT_EQ(metrics_of(*sim, "edge").failed()[static_cast<int>(Reason::error)], 3u);
+}
+
+// A request that matches two routes takes the first in the list, not the more specific one
+// (Envoy's rule, not nginx's longest prefix): the same admins go to the backoffice with the
+// class route first and to checkout with the path route first.
+TEST(Gateway, TheFirstMatchingRouteInListOrderWins) {
+  const auto run = [](const std::string& routes) {
+    const std::string yaml = R"(
+name: first-match
+seed: 1
+duration: 10s
+components:
+  admins: {kind: source, workload: admin, path: /orders/checkout, arrivals: {constant: 1/s}, max_requests: 4, target: edge}
+  shoppers: {kind: source, workload: shop, path: /orders/checkout, arrivals: {constant: 1/s}, max_requests: 2, target: edge}
+  edge:
+    kind: gateway
+    routes:
+)" + routes + R"(
+      - {to: catalog}
+  backoffice: {kind: sink}
+  checkout: {kind: sink}
+  catalog: {kind: sink}
+)";
+    RequestLog log;
+    auto sim = run_checked(yaml, {&log});
+    return ended_at(*sim, log);
+  };
+  const std::map<std::string, size_t> class_first = {{"backoffice", 4}, {"checkout", 2}};
+  EXPECT_EQ(run("      - {class: admin, to: backoffice}\n"
+                "      - {path: /orders/checkout, to: checkout}"),
+            class_first);
+  const std::map<std::string, size_t> path_first = {{"checkout", 6}};
+  EXPECT_EQ(run("      - {path: /orders/checkout, to: checkout}\n"
+                "      - {class: admin, to: backoffice}"),
+            path_first);
+}
+
+// A route with both a path and a class takes only requests that match both; the others fall
+// through to the next route that matches them, the catch-all last.
+TEST(Gateway, ARouteWithPathAndClassNeedsBoth) {
+  const std::string yaml = R"(
+name: both
+seed: 1
+duration: 10s
+components:
+  paid-orders: {kind: source, workload: paid, path: /orders/1, arrivals: {constant: 1/s}, max_requests: 1, target: edge}
+  free-orders: {kind: source, workload: free, path: /orders/1, arrivals: {constant: 1/s}, max_requests: 2, target: edge}
+  paid-catalog: {kind: source, workload: paid, path: /catalog, arrivals: {constant: 1/s}, max_requests: 3, target: edge}
+  paid-nopath: {kind: source, workload: paid, arrivals: {constant: 1/s}, max_requests: 4, target: edge}
+  edge:
+    kind: gateway
+    routes:
+      - {path: /orders, class: paid, to: fast}
+      - {path: /orders, to: orders}
+      - {to: catalog}
+  fast: {kind: sink}
+  orders: {kind: sink}
+  catalog: {kind: sink}
+)";
+  RequestLog log;
+  auto sim = run_checked(yaml, {&log});
+  const std::map<std::string, size_t> expected = {{"fast", 1}, {"orders", 2}, {"catalog", 7}};
+  EXPECT_EQ(ended_at(*sim, log), expected);
+}
+
+// Requests without a path (their source has none, or they are a queue's messages: a new request
+// of the queue's) never match a route that asks for a path, not even `/`: here they go by class,
+// and fail with error when no class route takes them.
+TEST(Gateway, RequestsWithoutAPathMatchOnlyRoutesWithoutOne) {
+  const std::string yaml = R"(
+name: no-path
+seed: 1
+duration: 10s
+components:
+  browsers: {kind: source, path: /index.html, arrivals: {constant: 1/s}, max_requests: 2, target: edge}
+  jobs: {kind: source, arrivals: {constant: 1/s}, max_requests: 3, target: edge}
+  others: {kind: source, arrivals: {constant: 1/s}, max_requests: 4, target: edge}
+  publishers: {kind: source, path: /index.html, arrivals: {constant: 1/s}, max_requests: 5, target: inbox}
+  inbox: {kind: queue, workload: jobs, consumers: {target: edge, count: 1}}
+  edge:
+    kind: gateway
+    routes:
+      - {path: /, to: web}
+      - {class: jobs, to: batch}
+  web: {kind: sink}
+  batch: {kind: sink}
+)";
+  RequestLog log;
+  auto sim = run_checked(yaml, {&log});
+  EXPECT_EQ(metrics_of(*sim, "web").arrivals(), 2u);
+  EXPECT_EQ(metrics_of(*sim, "batch").arrivals(), 3u + 5u);
+  EXPECT_EQ(metrics_of(*sim, "edge").failed()[static_cast<int>(Reason::error)], 4u);
+}
+
+// Every attempt of a request goes where its path says: the clients retry the limiter's 429s
+// through a load balancer (so the gateway's caller is never the source), and each attempt that
+// gets past the limiter lands on the backend of its path.
+TEST(Gateway, RetriedRequestsKeepTheirRoute) {
+  const std::string yaml = R"(
+name: retried
+seed: 1
+duration: 30s
+components:
+  shoppers:
+    kind: source
+    path: /orders/checkout
+    arrivals: {constant: 10/s}
+    max_requests: 20
+    target: lb
+    retry: {max_attempts: 50, backoff: constant, base: 1ms, jitter: none, on: rate_limited}
+  browsers:
+    kind: source
+    path: /catalog/items
+    arrivals: {constant: 10/s}
+    max_requests: 20
+    target: lb
+    retry: {max_attempts: 50, backoff: constant, base: 1ms, jitter: none, on: rate_limited}
+  lb: {kind: load_balancer, backends: [edge]}
+  edge:
+    kind: gateway
+    limiters: [{algorithm: token_bucket, by: global, rate: 10/s, burst: 1}]
+    routes:
+      - {path: /orders, to: orders}
+      - {path: /catalog, to: catalog}
+  orders: {kind: sink}
+  catalog: {kind: sink}
+)";
+  RequestLog log;
+  auto sim = run_checked(yaml, {&log});
+  const StationMetrics& edge = metrics_of(*sim, "edge");
+  EXPECT_GT(edge.counter(Counter::rate_limited), 20u);  // many attempts were retries
+  EXPECT_EQ(edge.arrivals(), 40u + edge.counter(Counter::rate_limited));
+  std::map<std::string, size_t> completed;
+  for (const Finished& f : log.entries) {
+    const std::string& source = sim->workloads()[f.workload].name;
+    if (f.outcome != Outcome::completed) continue;
+    ++completed[source];
+    EXPECT_EQ(sim->components()[f.component]->name(), source == "shoppers" ? "orders" : "catalog");
+  }
+  EXPECT_EQ(metrics_of(*sim, "orders").arrivals(), completed["shoppers"]);
+  EXPECT_EQ(metrics_of(*sim, "catalog").arrivals(), completed["browsers"]);
+  EXPECT_EQ(completed["shoppers"] + completed["browsers"], 40u);
 }
 
 // Validation on one worker, 10 ms each, room for 2 to wait: of five arrivals at 1..5 ms, the
@@ -570,8 +779,69 @@ TEST(Gateway, RejectsLimitersWithTheWrongSettings) {
 TEST(Gateway, RejectsADefaultRouteBeforeOthers) {
   EXPECT_EQ(load_errors(with_edge(R"(    routes: [{to: api}, {class: checkout, to: db}]
 )")),
-            "test.yaml:5:3: error: components.edge: routes[0] has no class, so it takes every "
-            "request and the routes after it are never used; put the default route last\n");
+            "test.yaml:5:3: error: components.edge: routes[0] has no path and no class, so it "
+            "takes every request and the routes after it are never used; put the default route "
+            "last\n");
+}
+
+// A route that an earlier one covers would never be used (first match wins): rejected, naming
+// both. A prefix covers what lies below it segment by segment only, and a route with a class or
+// a path covers only requests that have them.
+TEST(Gateway, RejectsARouteThatAnEarlierRouteCovers) {
+  const auto routes = [](const std::string& list) {
+    return load_errors(R"(name: covered
+duration: 1s
+components:
+  users: {kind: source, arrivals: {poisson: 1/s}, target: edge}
+  edge:
+    kind: gateway
+    routes: )" + list + R"(
+  api: {kind: sink}
+  db: {kind: sink}
+)");
+  };
+  EXPECT_EQ(routes("[{path: /orders, to: api}, {path: /orders/checkout, to: db}, {to: api}]"),
+            "test.yaml:5:3: error: components.edge: routes[1] (path '/orders/checkout') is never "
+            "used: routes[0] (path '/orders') comes first and takes all its requests; put the "
+            "narrower route first\n");
+  EXPECT_EQ(routes("[{path: /, to: api}, {path: /orders, class: paid, to: db}]"),
+            "test.yaml:5:3: error: components.edge: routes[1] (path '/orders' of class 'paid') is "
+            "never used: routes[0] (path '/') comes first and takes all its requests; put the "
+            "narrower route first\n");
+  EXPECT_EQ(routes("[{class: paid, to: api}, {path: /orders, class: paid, to: db}]"),
+            "test.yaml:5:3: error: components.edge: routes[1] (path '/orders' of class 'paid') is "
+            "never used: routes[0] (class 'paid') comes first and takes all its requests; put the "
+            "narrower route first\n");
+  EXPECT_EQ(routes("[{path: /orders, to: api}, {path: /orders, to: db}]"),
+            "test.yaml:5:3: error: components.edge: routes[1] (path '/orders') is never used: "
+            "routes[0] (path '/orders') comes first and takes all its requests; put the narrower "
+            "route first\n");
+  EXPECT_EQ(routes("[{class: paid, to: api}, {class: paid, to: db}]"),
+            "test.yaml:5:3: error: components.edge: routes[1]: class 'paid' is already routed by "
+            "routes[0]\n");
+  // Neither covers the other: all fine.
+  EXPECT_EQ(routes("[{path: /orders, to: api}, {path: /orders-v2, to: db}]"), "");
+  EXPECT_EQ(routes("[{path: /orders/, to: api}, {path: /orders, to: db}]"), "");
+  EXPECT_EQ(routes("[{path: /orders, class: paid, to: api}, {path: /orders/1, to: db}]"), "");
+  EXPECT_EQ(routes("[{path: /orders, to: api}, {class: paid, to: db}]"), "");
+  EXPECT_EQ(routes("[{path: /, to: api}, {to: db}]"), "");
+}
+
+TEST(Gateway, RejectsARoutePathThatIsNotAPath) {
+  EXPECT_EQ(load_errors(with_edge("    routes: [{path: orders, to: api}]\n")),
+            "test.yaml:7:21: error: components.edge.routes[0].path: expected a path such as "
+            "/orders/checkout, got 'orders' (a path starts with '/')\n");
+  EXPECT_EQ(load_errors(with_edge("    routes: [{path: '/orders/a b', to: api}]\n")),
+            "test.yaml:7:31: error: components.edge.routes[0].path: expected a path such as "
+            "/orders/checkout, got '/orders/a b' (a path has no spaces or control "
+            "characters)\n");
+  EXPECT_EQ(load_errors(with_edge("    routes: [{path: '/orders?id=1', to: api}]\n")),
+            "test.yaml:7:29: error: components.edge.routes[0].path: expected a path such as "
+            "/orders/checkout, got '/orders?id=1' (a path has no query or fragment ('?' or "
+            "'#'))\n");
+  EXPECT_EQ(load_errors(with_edge("    routes: [{path: [/a], to: api}]\n")),
+            "test.yaml:7:21: error: components.edge.routes[0].path: expected a path such as "
+            "/orders/checkout, got a list\n");
 }
 
 TEST(Gateway, RejectsAStoreThatIsNotAKvStore) {
