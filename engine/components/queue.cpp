@@ -155,6 +155,29 @@ void QueueParams::describe(ParamVisitor& v) {
            "The consumer group: `{target, op, count, batch_size, autoscale}` and the call policy "
            "of each processing call (timeout, retry...). Absent: no consumers."},
           consumers);
+  v.list({"consumer_groups", "map",
+          "Several consumer groups (Kafka-like), instead of `consumers`: a map of group name to "
+          "the same block as `consumers`. Every group receives every message, with its own "
+          "visibility, redeliveries, dead letters, partition order and consumers; its figures "
+          "are those of the component `<queue>.<group>`. A publish is acknowledged once every "
+          "group has stored it."},
+         consumer_groups);
+}
+
+std::unique_ptr<QueueParams> QueueParams::group_queue(size_t g,
+                                                      const std::string& queue_name) const {
+  auto q = std::make_unique<QueueParams>(*this);
+  const ConsumerGroupSpec& group = consumer_groups.items[g];
+  static_cast<ConsumerSpec&>(q->consumers) = group;
+  q->consumers.present = true;
+  q->consumer_groups.clear();
+  q->fed_by = queue_name;
+  q->workload = group_queue_name(workload.empty() ? queue_name : workload, group.name);
+  q->publish_latency = Distribution();
+  q->delay = Distribution();
+  q->capacity = INT64_MAX;
+  q->when_full = reject;
+  return q;
 }
 
 std::string QueueParams::check(const std::vector<std::string>& given) {
@@ -169,6 +192,9 @@ std::string QueueParams::check(const std::vector<std::string>& given) {
   if (has("dead_letter_queue") && !has("max_receives")) {
     return "dead_letter_queue needs max_receives: without it no message is ever dead-lettered";
   }
+  if (has("consumers") && has("consumer_groups")) {
+    return "give either consumers (one consumer group) or consumer_groups (several), not both";
+  }
   if (has("when_full") && !has("capacity")) {
     return "when_full needs a capacity: without one the queue is never full";
   }
@@ -182,7 +208,8 @@ std::string QueueParams::check_reference(const TargetRef& ref, const std::string
   if (callee_kind != "queue") {
     return "dead_letter_queue: '" + ref.name + "' is a " + callee_kind + ", not a queue";
   }
-  if (static_cast<const QueueParams&>(callee).consumers.present) {
+  if (static_cast<const QueueParams&>(callee).consumers.present ||
+      !static_cast<const QueueParams&>(callee).consumer_groups.empty()) {
     return "dead_letter_queue: '" + ref.name +
            "' has consumers; a dead-letter queue only keeps the dead letters (its depth), so "
            "give it none";
@@ -204,6 +231,10 @@ Queue::Queue(const std::string& name, std::unique_ptr<ComponentParams> params)
 }
 
 void Queue::start(Simulation& sim) {
+  if (!p_.consumer_groups.empty()) {
+    start_groups(sim);  // (the messages' workloads are the groups')
+    return;
+  }
   workload_ = sim.add_workload(p_.workload.empty() ? name() : p_.workload);
   delay_rng_ = sim.make_rng(*this, "delay");
   publish_rng_ = sim.make_rng(*this, "publish_latency");
@@ -222,6 +253,28 @@ void Queue::start(Simulation& sim) {
   desired_ = p_.consumers.present ? p_.consumers.count : 0;
   set_active(sim, desired_);
   pump(sim);
+}
+
+// A queue with consumer groups only takes publishes and hands each message to its group queues
+// (added by the loader as `<queue>.<group>`, after every component the file names).
+void Queue::start_groups(Simulation& sim) {
+  delay_rng_ = sim.make_rng(*this, "delay");
+  publish_rng_ = sim.make_rng(*this, "publish_latency");
+  for (const ConsumerGroupSpec& g : p_.consumer_groups) {
+    const std::string group_name = QueueParams::group_queue_name(name(), g.name);
+    Queue* group = nullptr;
+    for (const auto& c : sim.components()) {
+      if (c->name() == group_name) group = dynamic_cast<Queue*>(c.get());
+    }
+    if (!group || group->config().fed_by != name()) {
+      throw std::logic_error("queue '" + name() + "': no group queue '" + group_name + "'");
+    }
+    group->feeder_ = this;
+    groups_.push_back(group);
+  }
+  if (p_.when_full == QueueParams::backpressure) {
+    metrics().gauge(Gauge::blocked_publishers).set(sim.now(), 0);
+  }
 }
 
 // --- Publishing -----------------------------------------------------------------------------
@@ -251,7 +304,7 @@ void Queue::accept(Simulation& sim, CallHandle h) {
 
 void Queue::publish(Simulation& sim, CallHandle h) {
   // Publishes wait their turn behind blocked ones, so that backpressure is first come first served.
-  if (!blocked_.empty() || held() >= p_.capacity) {
+  if (!blocked_.empty() || fullest_held() >= p_.capacity) {
     if (p_.when_full == QueueParams::reject) {
       reject(sim, h, Reason::queue_full);
     } else {
@@ -272,12 +325,44 @@ void Queue::reject(Simulation& sim, CallHandle h, Reason reason) {
   sim.reply(h, Reply::failure(reason));
 }
 
+// With consumer groups, a message is stored when every group has it: the capacity is the
+// fullest group's.
+int64_t Queue::fullest_held() const {
+  if (groups_.empty()) return held();
+  int64_t most = 0;
+  for (const Queue* g : groups_) most = std::max(most, g->held());
+  return most;
+}
+
 void Queue::store(Simulation& sim, CallHandle h) {
+  // (Copied: storing creates requests, which may move `publisher`.)
   const Request& publisher = sim.request(sim.call(h).request);
   const uint64_t key = publisher.key;
   const uint64_t idempotency_key = publisher.idempotency_key;
   const int16_t priority = publisher.priority;
-  const RequestHandle r = sim.create_request(*this, workload_);  // (may move `publisher`)
+  if (!groups_.empty()) [[unlikely]] {
+    store_in_groups(sim, h, key, priority, idempotency_key);
+    return;
+  }
+  store_message(sim, key, priority, idempotency_key, p_.delay.sample(delay_rng_));
+  sim.reply(h, Reply::success());
+}
+
+// Every group gets its own copy of the message - its own request, from publish to that group's
+// acknowledgement - with the same key and delay, in the same order; the publish is acknowledged
+// once all are stored. Here the publish only passes through.
+void Queue::store_in_groups(Simulation& sim, CallHandle h, uint64_t key, int16_t priority,
+                            uint64_t idempotency_key) {
+  const Time delay = p_.delay.sample(delay_rng_);
+  metrics().on_pass_through();
+  for (Queue* g : groups_) g->store_message(sim, key, priority, idempotency_key, delay);
+  sim.reply(h, Reply::success());
+  for (Queue* g : groups_) g->pump(sim);
+}
+
+void Queue::store_message(Simulation& sim, uint64_t key, int16_t priority, uint64_t idempotency_key,
+                          Time delay) {
+  const RequestHandle r = sim.create_request(*this, workload_);
   Request& req = sim.request(r);
   req.key = key;
   req.priority = priority;
@@ -296,7 +381,6 @@ void Queue::store(Simulation& sim, CallHandle h) {
   }
   metrics().on_arrival(sim.now());
   set_waiting(sim, +1);
-  const Time delay = p_.delay.sample(delay_rng_);
   if (delay > Time::zero()) {
     msg.state = Message::State::delayed;
     sim.schedule(sim.now() + delay, *this, kVisible, pack_handle(m, msg.serial));
@@ -307,7 +391,6 @@ void Queue::store(Simulation& sim, CallHandle h) {
     retention_.push({m, messages_[m].generation, sim.now() + p_.retention});
     arm(sim, retention_, kRetention);
   }
-  sim.reply(h, Reply::success());
 }
 
 // Room has freed: admit blocked publishes in order. A publisher that has given up meanwhile (its
@@ -316,7 +399,7 @@ void Queue::store(Simulation& sim, CallHandle h) {
 void Queue::admit_blocked(Simulation& sim) {
   if (admitting_) return;  // the loop further up the stack carries on
   admitting_ = true;
-  while (!blocked_.empty() && held() < p_.capacity) {
+  while (!blocked_.empty() && fullest_held() < p_.capacity) {
     const CallHandle h = blocked_.front();
     blocked_.pop_front();
     metrics()
@@ -543,6 +626,8 @@ void Queue::settle(Simulation& sim, uint32_t m, Outcome outcome, Reason reason) 
   }
   sim.finish(request, outcome, reason, *this);
   admit_blocked(sim);
+  if (feeder_) [[unlikely]]
+    feeder_->admit_blocked(sim);  // room in this group may be room for the blocked publishes
 }
 
 void Queue::drop_holder(uint32_t m) {
@@ -610,6 +695,7 @@ void Queue::on_event(Simulation& sim, const Event& e) {
 void Queue::on_faults_changed(Simulation& sim, const FaultEffects& before) {
   if (!faults().crashed && before.crashed) {
     pump(sim);
+    for (Queue* g : groups_) g->pump(sim);  // the groups' consumers stopped with it
     return;
   }
   if (!faults().crashed || before.crashed) return;
@@ -641,8 +727,14 @@ void Queue::on_faults_changed(Simulation& sim, const FaultEffects& before) {
     }
   }
   if (p_.durable) return;  // on disk: every message is there after the restart
-  // In memory: every message not yet settled is gone, in message-table order. A consumer still
-  // processing one finds its receipt stale when it answers.
+  // In memory: every message not yet settled is gone, in every group.
+  lose_messages(sim);
+  for (Queue* g : groups_) g->lose_messages(sim);
+}
+
+// In message-table order. A consumer still processing one finds its receipt stale when it
+// answers.
+void Queue::lose_messages(Simulation& sim) {
   for (uint32_t m = 0; m < messages_.capacity(); ++m) {
     const Message& msg = messages_[m];
     if (!msg.live || msg.state == Message::State::settled) continue;
@@ -670,6 +762,8 @@ void Queue::on_faults_changed(Simulation& sim, const FaultEffects& before) {
 void Queue::pump(Simulation& sim) {
   if (faults().active && faults().crashed) [[unlikely]]
     return;  // restarted by on_faults_changed
+  if (feeder_ && feeder_->faults().active && feeder_->faults().crashed) [[unlikely]]
+    return;  // a group queue is down with the queue that feeds it
   if (pumping_) {
     pump_again_ = true;
     return;

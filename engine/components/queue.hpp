@@ -70,6 +70,13 @@ struct ConsumerSpec : ParamGroup {
   std::string check() override;
 };
 
+// One consumer group of a queue with `consumer_groups` (a Kafka consumer group): its own
+// consumers, reading every message of the queue with its own delivery state.
+struct ConsumerGroupSpec : ConsumerSpec {
+  static constexpr const char* kElementName = "consumer_group";
+  std::string name;  // its key in `consumer_groups`
+};
+
 struct QueueParams : ParamsOf<QueueParams> {
   int ordering = 0;  // kOrderingNames
   int64_t partitions = 0;
@@ -86,6 +93,18 @@ struct QueueParams : ParamsOf<QueueParams> {
   bool idempotency_keys = false;
   bool durable = true;
   ConsumerSpec consumers;
+  ParamMap<ConsumerGroupSpec> consumer_groups;
+  // Set by the loader on a group queue (see group_queue()): the queue that feeds it. Not a key.
+  std::string fed_by;
+
+  // The queue that holds consumer group g's copies of the messages: the same settings, the
+  // group as its `consumers`, and no publish latency, delay or capacity of its own (the queue
+  // that feeds it applies those once, so every group sees the same messages at the same times).
+  // The loader adds it to the scenario as `<queue>.<group>`.
+  std::unique_ptr<QueueParams> group_queue(size_t g, const std::string& queue_name) const;
+  static std::string group_queue_name(const std::string& queue_name, const std::string& group) {
+    return queue_name + "." + group;
+  }
 
   enum Ordering { fifo, priority };
   enum WhenFull { reject, backpressure };
@@ -111,6 +130,8 @@ class Queue final : public Component, public CallOwner {
   void on_faults_changed(Simulation& sim, const FaultEffects& before) override;
 
   const QueueParams& config() const { return p_; }
+  // With consumer_groups: the group queues, in the file's order (empty otherwise).
+  const std::vector<Queue*>& groups() const { return groups_; }
   // Messages stored and not yet settled: waiting (visible or delayed) plus in flight.
   int64_t held() const { return waiting_ + in_flight_; }
   int64_t waiting() const { return waiting_; }
@@ -154,6 +175,13 @@ class Queue final : public Component, public CallOwner {
   // Publishing.
   void publish(Simulation& sim, CallHandle h);
   void store(Simulation& sim, CallHandle h);
+  void store_message(Simulation& sim, uint64_t key, int16_t priority, uint64_t idempotency_key,
+                     Time delay);
+  void store_in_groups(Simulation& sim, CallHandle h, uint64_t key, int16_t priority,
+                       uint64_t idempotency_key);
+  int64_t fullest_held() const;
+  void start_groups(Simulation& sim);
+  void lose_messages(Simulation& sim);
   void reject(Simulation& sim, CallHandle h, Reason reason);
   void admit_blocked(Simulation& sim);
   // A message's life.
@@ -188,6 +216,9 @@ class Queue final : public Component, public CallOwner {
   QueueParams& p_;
   Outbound out_{*this, *this};
   Queue* dlq_ = nullptr;  // the dead_letter_queue component, if any
+  // With consumer_groups: the group queues it feeds. A group queue: the queue feeding it.
+  std::vector<Queue*> groups_;
+  Queue* feeder_ = nullptr;
   uint32_t workload_ = 0;
   Rng delay_rng_, publish_rng_, backoff_rng_;
 

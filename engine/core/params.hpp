@@ -79,6 +79,10 @@ struct ParamListBase {
   virtual std::unique_ptr<ParamGroup> prototype() const = 0;
   // Names the element type in documentation, so that recursive lists are described once.
   virtual const char* element_name() const = 0;
+  // A keyed list is written as a YAML map, name -> block (a queue's `consumer_groups`); the
+  // loader checks each name and hands it to the element it has just read.
+  virtual bool keyed() const { return false; }
+  virtual void set_key(size_t /*i*/, const std::string& /*key*/) {}
 };
 
 template <class T>
@@ -95,6 +99,13 @@ struct ParamList : ParamListBase {
   auto begin() { return items.begin(); }
   auto end() { return items.end(); }
   bool empty() const { return items.empty(); }
+};
+
+// A keyed list: T has a `name`, which is its key in the YAML map.
+template <class T>
+struct ParamMap : ParamList<T> {
+  bool keyed() const override { return true; }
+  void set_key(size_t i, const std::string& key) override { this->items[i].name = key; }
 };
 
 struct ParamInfo {

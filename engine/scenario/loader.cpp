@@ -788,6 +788,10 @@ class YamlParamReader final : public ParamVisitor {
   void list(const ParamInfo& i, ParamListBase& v) override {
     auto n = node(i);
     if (!n) return;
+    if (v.keyed()) {
+      read_keyed(*n, name(i), v);
+      return;
+    }
     if (!n->IsSequence()) {
       l_.error(*n, name(i) + ": expected a list, got " + got(*n));
       return;
@@ -795,6 +799,34 @@ class YamlParamReader final : public ParamVisitor {
     v.clear();
     for (size_t k = 0; k < n->size(); ++k) {
       read_group((*n)[k], name(i) + "[" + std::to_string(k) + "]", v.add());
+    }
+  }
+
+  // A keyed list: a map of plain names (as component names are) to blocks, in file order.
+  void read_keyed(const YAML::Node& n, const std::string& what, ParamListBase& v) {
+    if (!n.IsMap() || n.size() == 0) {
+      l_.error(n, what + ": expected a map of name to its settings, got " + got(n));
+      return;
+    }
+    v.clear();
+    std::set<std::string> seen;
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      if (!it->first.IsScalar() || it->first.Scalar().empty()) {
+        l_.error(it->first,
+                 what + ": a name must be a non-empty plain name, got " + got(it->first));
+        continue;
+      }
+      const std::string& key = it->first.Scalar();
+      if (const std::string problem = name_problem(key); !problem.empty()) {
+        l_.error(it->first, what + ": invalid name " + quote_text(key) + "; " + problem);
+        continue;
+      }
+      if (!seen.insert(key).second) {
+        l_.error(it->first, what + ": duplicate name " + quote_text(key));
+        continue;
+      }
+      read_group(it->second, what + "." + key, v.add());
+      v.set_key(v.size() - 1, key);
     }
   }
 
@@ -1632,6 +1664,26 @@ int scan_documents(const std::string& text, const std::string& file, Diagnostics
   return scenario;
 }
 
+// A queue with consumer_groups feeds one queue per group, `<queue>.<group>` (a name no file can
+// give, as names have no '.'), added after the checked components: its references are the
+// queue's, already resolved.
+void add_group_queues(Scenario& s) {
+  const size_t named = s.components.size();
+  for (size_t i = 0; i < named; ++i) {
+    const auto* q = dynamic_cast<const QueueParams*>(s.components[i].params.get());
+    if (!q || q->consumer_groups.empty()) continue;
+    for (size_t g = 0; g < q->consumer_groups.size(); ++g) {
+      ComponentSpec spec;
+      spec.name =
+          QueueParams::group_queue_name(s.components[i].name, q->consumer_groups.items[g].name);
+      spec.kind = s.components[i].kind;
+      spec.where = s.components[i].where;
+      spec.params = q->group_queue(g, s.components[i].name);
+      s.components.push_back(std::move(spec));
+    }
+  }
+}
+
 LoadResult load(const std::string& text, const std::string& file,
                 const std::vector<Override>& overrides) {
   LoadResult result;
@@ -1676,6 +1728,7 @@ LoadResult load(const std::string& text, const std::string& file,
   }
   check_topology(s, d);
   if (d.ok()) check_faults(s, d);
+  if (d.ok()) add_group_queues(s);
   if (d.ok()) result.scenario = std::move(s);
   return result;
 }

@@ -70,7 +70,7 @@ class DocVisitor final : public ParamVisitor {
   }
   void list(const ParamInfo& i, ParamListBase& l) override {
     const std::string element = l.element_name();
-    row(i, "list of " + element, "(empty)");
+    row(i, (l.keyed() ? "map of name to " : "list of ") + element, "(empty)");
     if (!elements) return;
     for (const auto& [name, proto] : *elements) {
       if (name == element) return;
