@@ -1297,20 +1297,31 @@ void check_faults(Scenario& s, Diagnostics& d) {
 // its name) and the keys of the `faults:` section.
 ExpectationNames expectation_names(const YAML::Node& root, const Scenario& s) {
   ExpectationNames names;
-  for (const ComponentSpec& c : s.components) {
-    names.components.push_back(c.name);
-    std::string workload;
-    if (const auto* p = dynamic_cast<const SourceParams*>(c.params.get()))
-      workload = p->workload;
-    else if (const auto* q = dynamic_cast<const QueueParams*>(c.params.get()))
-      workload = q->workload;
-    else
-      continue;
-    if (workload.empty()) workload = c.name;
+  const auto add_workload = [&](const std::string& workload) {
     if (std::find(names.workloads.begin(), names.workloads.end(), workload) ==
         names.workloads.end()) {
       names.workloads.push_back(workload);
     }
+  };
+  for (const ComponentSpec& c : s.components) {
+    names.components.push_back(c.name);
+    std::string workload;
+    if (const auto* p = dynamic_cast<const SourceParams*>(c.params.get())) {
+      workload = p->workload;
+    } else if (const auto* q = dynamic_cast<const QueueParams*>(c.params.get())) {
+      workload = q->workload;
+      if (!q->consumer_groups.empty()) {
+        // Its messages are its groups', each a queue and a workload `<queue>.<group>`.
+        for (const ConsumerGroupSpec& g : q->consumer_groups) {
+          names.components.push_back(QueueParams::group_queue_name(c.name, g.name));
+          add_workload(QueueParams::group_queue_name(workload.empty() ? c.name : workload, g.name));
+        }
+        continue;
+      }
+    } else {
+      continue;
+    }
+    add_workload(workload.empty() ? c.name : workload);
   }
   const YAML::Node faults = Loader::get(root, "faults");
   names.has_faults_section = faults.IsDefined();
