@@ -13,6 +13,7 @@
 #include "components/component_support.hpp"
 #include "components/message_store.hpp"
 #include "components/queue.hpp"
+#include "output/expectation_check.hpp"
 
 namespace dsim::test {
 namespace {
@@ -44,6 +45,10 @@ std::vector<Finished> of_workload(const RequestLog& log, const Simulation& sim,
     if (f.workload == w) out.push_back(f);
   }
   return out;
+}
+
+int64_t ns(double seconds) {
+  return Time::from_seconds(seconds).count_ns();
 }
 
 uint64_t count(const Simulation& sim, const std::string& name, Counter c) {
@@ -295,6 +300,122 @@ components:
             15u);
   EXPECT_EQ(metrics_of(*sim, "events.fast").served(), 5u);
   EXPECT_EQ(metrics_of(*sim, "events.slow").arrivals(), 5u);
+}
+
+// capacity 2 with backpressure: a publish waits until the slow group has room, and then both
+// groups store it. Five messages at 0.1 s..0.5 s; the slow group takes 1 s a message, so the
+// third is stored when the slow group acknowledges the first, at 1.1 s, and so on.
+TEST(QueueGroups, BackpressureWaitsForRoomInTheFullestGroup) {
+  const std::string yaml = R"(
+name: backpressure
+duration: 60s
+components:
+  producer:
+    kind: source
+    arrivals: {constant: 10/s}
+    max_requests: 5
+    target: events
+  events:
+    kind: queue
+    capacity: 2
+    when_full: backpressure
+    consumer_groups:
+      fast: {target: quick}
+      slow: {target: sluggish}
+  quick:
+    kind: service
+    service_time: 1ms
+  sluggish:
+    kind: service
+    service_time: 1s
+)";
+  RequestLog log;
+  auto sim = run_checked(yaml, {&log});
+  std::vector<int64_t> stored;
+  for (const Finished& f : of_workload(log, *sim, "events.fast")) {
+    stored.push_back(f.created.count_ns());
+  }
+  EXPECT_EQ(stored, (std::vector<int64_t>{ns(0.1), ns(0.2), ns(1.1), ns(2.1), ns(3.1)}));
+  EXPECT_EQ(metrics_of(*sim, "events").gauge(Gauge::blocked_publishers).max(), 3);  // 0.3-0.5 s
+  EXPECT_EQ(metrics_of(*sim, "events.slow").served(), 5u);
+}
+
+// A crash of the queue is a crash of the broker: every group stops delivering until the
+// restart, and an in-memory queue loses every group's messages. One message at a time takes 1 s;
+// five are published by 0.5 s; the queue is down from 0.55 s to 2.55 s.
+std::string crash_scenario(const std::string& consumers, bool durable) {
+  return R"(
+name: crash
+duration: 60s
+components:
+  producer:
+    kind: source
+    arrivals: {constant: 10/s}
+    max_requests: 5
+    target: events
+  events:
+    kind: queue
+    durable: )" +
+         std::string(durable ? "true" : "false") + "\n" + consumers + R"(
+  worker:
+    kind: service
+    workers: 10
+    service_time: 1s
+faults:
+  down: {kind: crash, targets: [events], at: 550ms, restart_after: 2s}
+)";
+}
+
+TEST(QueueGroups, ACrashOfTheQueueStopsAndEmptiesEveryGroup) {
+  const auto finishes = [](const std::string& consumers, bool durable,
+                           const std::string& workload) {
+    RequestLog log;
+    auto sim = run_checked(crash_scenario(consumers, durable), {&log});
+    std::vector<std::tuple<int64_t, Outcome, Reason>> out;
+    for (const Finished& f : of_workload(log, *sim, workload)) {
+      out.emplace_back(f.finished.count_ns(), f.outcome, f.reason);
+    }
+    return out;
+  };
+  const std::string two = "    consumer_groups: {a: {target: worker}, b: {target: worker}}";
+  // Durable: the first message, received before the crash, is acknowledged at 1.1 s; the next
+  // is received at the restart, 2.55 s, and the rest follow a second apart.
+  using F = std::tuple<int64_t, Outcome, Reason>;
+  const auto ok = [](double at) { return F{ns(at), Outcome::completed, Reason::none}; };
+  const std::vector<F> durable = {ok(1.1), ok(3.55), ok(4.55), ok(5.55), ok(6.55)};
+  EXPECT_EQ(finishes(two, true, "events.a"), durable);
+  EXPECT_EQ(finishes(two, true, "events.b"), durable);
+  EXPECT_EQ(finishes("    consumers: {target: worker}", true, "events"), durable);
+  // In memory: the five messages held at 0.55 s (the first in flight) are gone in both groups; its
+  // late success at 1.1 s is ignored.
+  const F lost{ns(0.55), Outcome::failed, Reason::unavailable};
+  const std::vector<F> in_memory = {lost, lost, lost, lost, lost};
+  EXPECT_EQ(finishes(two, false, "events.a"), in_memory);
+  EXPECT_EQ(finishes(two, false, "events.b"), in_memory);
+  EXPECT_EQ(finishes("    consumers: {target: worker}", false, "events"), in_memory);
+}
+
+// `expect:` may name each group's queue and workload, `<queue>.<group>`.
+TEST(QueueGroups, ExpectationsNameEachGroupsQueueAndWorkload) {
+  const std::string yaml = two_groups(kTwoGroups) + R"(
+expect:
+  - "max(dlq.depth, of: events.audit) == 0"
+  - "max(dlq.depth, of: events.orders) > 0"
+  - "rate(completed, workload: events.audit) > 0/s"
+)";
+  const Scenario scenario = load_text(yaml);
+  Simulation sim(scenario);
+  ExpectationCheck check(sim, scenario.expectations);
+  sim.add_observer(&check);
+  sim.run();
+  const std::vector<ExpectationResult> results = check.results(sim);
+  ASSERT_EQ(results.size(), 3u);
+  for (const ExpectationResult& r : results) EXPECT_TRUE(r.passed) << r.text << ": " << r.detail;
+  // The queue that feeds the groups has no messages, so no workload, of its own.
+  EXPECT_EQ(
+      load_errors(two_groups(kTwoGroups) + "expect: [\"rate(completed, workload: events) > 0/s\"]"),
+      "test.yaml:42:37: error: expect[0]: unknown workload 'events'; workloads: producer, "
+      "events.orders, events.audit or jam\n");
 }
 
 TEST(QueueGroups, RejectsBadConfigurationsWithClearMessages) {
