@@ -6,6 +6,7 @@
 #include <boost/graph/reverse_graph.hpp>
 #include <map>
 
+#include "components/queue.hpp"
 #include "components/registry.hpp"
 #include "components/route.hpp"
 #include "scenario/suggest.hpp"
@@ -249,6 +250,18 @@ std::vector<uint32_t> components_named_by(const ComponentParams& params) {
 std::vector<ComponentLink> component_links(const Scenario& s) {
   std::vector<ComponentLink> links;
   for (size_t i = 0; i < s.components.size(); ++i) {
+    // A queue with consumer groups hands its messages to its group queues, which call the
+    // groups' targets (and the dead-letter queue): it links to them alone.
+    if (const auto* q = dynamic_cast<const QueueParams*>(s.components[i].params.get());
+        q && !q->consumer_groups.empty()) {
+      for (size_t j = 0; j < s.components.size(); ++j) {
+        const auto* g = dynamic_cast<const QueueParams*>(s.components[j].params.get());
+        if (g && g->fed_by == s.components[i].name) {
+          links.push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(j), "consumer_groups"});
+        }
+      }
+      continue;
+    }
     TargetCollector collector;
     s.components[i].params->describe(collector);
     for (size_t k = 0; k < collector.targets.size(); ++k) {

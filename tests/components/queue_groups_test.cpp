@@ -14,6 +14,7 @@
 #include "components/message_store.hpp"
 #include "components/queue.hpp"
 #include "output/expectation_check.hpp"
+#include "scenario/topology.hpp"
 
 namespace dsim::test {
 namespace {
@@ -416,6 +417,24 @@ expect:
       load_errors(two_groups(kTwoGroups) + "expect: [\"rate(completed, workload: events) > 0/s\"]"),
       "test.yaml:42:37: error: expect[0]: unknown workload 'events'; workloads: producer, "
       "events.orders, events.audit or jam\n");
+}
+
+// Diagrams (the HTML report) draw queue -> its group queues -> each group's target.
+TEST(QueueGroups, DiagramsLinkTheQueueToItsGroupsAndEachGroupToItsTarget) {
+  const Scenario s = load_text(two_groups(kTwoGroups));
+  std::vector<std::string> links;
+  for (const ComponentLink& l : component_links(s)) {
+    const std::string from = s.components[l.from].name;
+    if (from.rfind("events", 0) == 0) {
+      links.push_back(from + " -> " + s.components[l.to].name + " (" + l.keys + ")");
+    }
+  }
+  EXPECT_EQ(links, (std::vector<std::string>{
+                       "events -> events.orders (consumer_groups)",
+                       "events -> events.audit (consumer_groups)",
+                       "events.orders -> worker (target)",
+                       "events.audit -> auditor (target)",
+                   }));
 }
 
 TEST(QueueGroups, RejectsBadConfigurationsWithClearMessages) {
