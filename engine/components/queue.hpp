@@ -15,6 +15,10 @@
 // that arrives after the visibility timeout ran out is ignored: the message has been (or will
 // be) delivered again, and that second delivery is a duplicate.
 //
+// With `consumer_groups` (Kafka-like), the loader adds one queue per group, `<queue>.<group>`,
+// with the group as its consumers; this queue then only takes the publishes and stores each
+// message in every group queue (store_in_groups), which deliver it independently.
+//
 // docs/components/queue.md describes the behaviour in full; the numbers it quotes are tested in
 // tests/components/queue_test.cpp and tests/analytic/queue_dlq_test.cpp.
 #pragma once
