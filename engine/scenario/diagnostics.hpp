@@ -32,6 +32,10 @@ class Diagnostics {
       warnings_.push_back({std::move(where), one_line(message), /*warning=*/true});
     }
   }
+  // Appends `text` to the errors kept from index `first` on (those a step has just reported).
+  void append_to_errors_since(size_t first, const std::string& text) {
+    for (size_t k = first; k < items_.size(); ++k) items_[k].message += one_line(text);
+  }
   bool ok() const { return count_ == 0; }
   // True once further errors are only counted, not kept: their wording need not be worked out.
   bool full() const { return items_.size() >= kMaxErrors; }

@@ -711,24 +711,26 @@ class YamlParamReader final : public ParamVisitor {
       : l_(l), map_(map), context_(std::move(context)), only_(only), live_only_(live_only) {}
 
   void count(const ParamInfo& i, int64_t& v, int64_t min, int64_t max) override {
-    if (auto n = node(i)) assign(v, l_.count(*n, name(i), min, max));
+    if (auto n = node(i)) explained(i, [&] { assign(v, l_.count(*n, name(i), min, max)); });
   }
   void number(const ParamInfo& i, double& v, double min, double max) override {
     if (auto n = node(i)) {
-      assign(v, l_.number(*n, name(i), min, max, std::string_view(i.unit) == "fraction"));
+      explained(i, [&] {
+        assign(v, l_.number(*n, name(i), min, max, std::string_view(i.unit) == "fraction"));
+      });
     }
   }
   void duration(const ParamInfo& i, Time& v) override {
-    if (auto n = node(i)) assign(v, l_.duration(*n, name(i)));
+    if (auto n = node(i)) explained(i, [&] { assign(v, l_.duration(*n, name(i))); });
   }
   void rate(const ParamInfo& i, double& v) override {
-    if (auto n = node(i)) assign(v, l_.rate(*n, name(i)));
+    if (auto n = node(i)) explained(i, [&] { assign(v, l_.rate(*n, name(i))); });
   }
   void size(const ParamInfo& i, int64_t& v) override {
-    if (auto n = node(i)) assign(v, l_.size(*n, name(i)));
+    if (auto n = node(i)) explained(i, [&] { assign(v, l_.size(*n, name(i))); });
   }
   void flag(const ParamInfo& i, bool& v) override {
-    if (auto n = node(i)) assign(v, l_.boolean(*n, name(i)));
+    if (auto n = node(i)) explained(i, [&] { assign(v, l_.boolean(*n, name(i))); });
   }
   // Text whose unit is "path" is a request path, checked here so that the message points at the
   // offending character.
@@ -736,9 +738,8 @@ class YamlParamReader final : public ParamVisitor {
     const bool path = std::string_view(i.unit) == "path";
     std::string s;
     auto n = node(i);
-    if (!n || !l_.scalar(*n, name(i), path ? "a path such as /orders/checkout" : "a name", s)) {
-      return;
-    }
+    if (!n) return;
+    if (!l_.scalar(*n, name(i), path ? "a path such as /orders/checkout" : "a name", s)) return;
     size_t at = 0;
     if (const std::string problem = path ? path_problem(s, at) : ""; !problem.empty()) {
       // (at 0: the whole value is wrong, so point at the value, not inside its quotes)
@@ -770,7 +771,9 @@ class YamlParamReader final : public ParamVisitor {
   void target(const ParamInfo& i, TargetRef& v) override {
     const bool group = std::string_view(i.unit) == "group";
     if (auto n = node(i)) {
-      assign(v, l_.target(*n, name(i), group ? "a group name" : "a component name"));
+      explained(i, [&] {
+        assign(v, l_.target(*n, name(i), group ? "a group name" : "a component name"));
+      });
     }
   }
   void route(const ParamInfo& i, RouteSpec& v) override {
@@ -864,6 +867,29 @@ class YamlParamReader final : public ParamVisitor {
   bool found_only() const { return found_only_; }
 
  private:
+  // Errors in a scalar parameter's value end with what the parameter is (its help), so that a
+  // message read on its own says what the value was for: "... (workers: Parallel workers (c);
+  // ...)". (The messages of a choice, a text and a structured value say what is valid already.)
+  class Explanation {
+   public:
+    Explanation(Diagnostics& d, const ParamInfo& i) : d_(d), i_(i), first_(d.items().size()) {}
+    ~Explanation() {
+      d_.append_to_errors_since(first_, std::string(" (") + i_.name + ": " + i_.help + ")");
+    }
+    Explanation(const Explanation&) = delete;
+    Explanation& operator=(const Explanation&) = delete;
+
+   private:
+    Diagnostics& d_;
+    const ParamInfo& i_;
+    size_t first_;
+  };
+  template <class F>
+  void explained(const ParamInfo& i, F&& read) {
+    const Explanation explain(l_.diag(), i);
+    read();
+  }
+
   std::string name(const ParamInfo& i) const { return context_ + "." + i.name; }
 
   template <class T>

@@ -862,7 +862,8 @@ TEST(Database, BadParametersGiveClearLoadErrors) {
   EXPECT_EQ(load_errors(db_with("    queries: [{name: a, time: 1ms}]\n"
                                 "    disk: {capacity: 10 gigabytes}\n")),
             "test.yaml:8:22: error: components.db.disk.capacity: expected a size such as 512B, "
-            "64KiB or 2GiB ('gigabytes' is not a size unit), got '10 gigabytes'\n");
+            "64KiB or 2GiB ('gigabytes' is not a size unit), got '10 gigabytes' (capacity: Disk "
+            "space of each shard's primary, e.g. 10GB.)\n");
   EXPECT_EQ(load_errors(db_with("    connections: 4\n")),
             "test.yaml:6:5: error: components.db: missing required key 'queries' (The query "
             "classes, named operations that callers pick with `op:`; the first is the default. "

@@ -195,7 +195,9 @@ TEST(FaultLiveApi, BadInputIsAnsweredInTheLoadersWords) {
   ASSERT_EQ(f.start("x", "slow", {"api"}, {{"factor", "2"}}), "");
   EXPECT_EQ(f.start("x", "slow", {"api"}, {{"factor", "2"}}),
             "a fault named 'x' is already active");
-  EXPECT_EQ(f.change("x", "factor", "-1"), "x.factor: must be between 0.001 and 1e+06, got -1");
+  EXPECT_EQ(f.change("x", "factor", "-1"),
+            "x.factor: must be between 0.001 and 1e+06, got -1 (factor: Service times are "
+            "multiplied by this.)");
   EXPECT_EQ(f.change("x", "ramp_in", "1s"),
             "x.ramp_in: cannot be changed while the simulation runs (it is not a live parameter)");
   EXPECT_EQ(f.change("y", "factor", "2"), "no active fault named 'y'");

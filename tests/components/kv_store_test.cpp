@@ -310,7 +310,7 @@ components:
 )";
   EXPECT_EQ(load_errors(yaml),
             "test.yaml:5:42: error: components.sessions.entry_size: must be between 1 and "
-            "1000000000, got 0\n");
+            "1000000000, got 0 (entry_size: Memory per key, for the memory_used_bytes gauge.)\n");
 }
 
 TEST(KvStore, SameSeedGivesIdenticalSummaries) {

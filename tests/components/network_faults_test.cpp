@@ -244,7 +244,9 @@ TEST(NetworkFaults, BadSidesAndSettingsAreClearErrors) {
             "direction: responses leaves them alone\n");
   EXPECT_EQ(errors("  slow:\n    kind: network\n    targets: [x]\n    loss: 120%\n"),
             "test.yaml:27:11: error: faults.slow.loss: expected a fraction between 0 and 1 (0% to "
-            "100%), got '120%'\n");
+            "100%), got '120%' (loss: Probability that an affected message is lost (0.02 or 2%): a "
+            "lost request never reaches the target, a lost answer leaves the work done; either way "
+            "the caller times out.)\n");
 }
 
 }  // namespace

@@ -115,7 +115,8 @@ TEST(Groups, TheSectionIsAMapOfLists) {
             "test.yaml:9:12: error: groups.storage: expected a list of members (component names, "
             "{kind: ...} or {backends_of: ...}), got a map\n");
   EXPECT_EQ(load_errors(scenario("groups:\n  storage: [{group: [a]}]\n")),
-            "test.yaml:9:21: error: groups.storage[0].group: expected a group name, got a list\n");
+            "test.yaml:9:21: error: groups.storage[0].group: expected a group name, got a list "
+            "(group: The members of this group of the scenario's `groups:`.)\n");
 }
 
 TEST(Groups, ATargetNamesAKnownGroup) {

@@ -375,7 +375,7 @@ TEST(Overrides, BadValueIsLocatedAtTheOverride) {
   ASSERT_FALSE(r.scenario);
   EXPECT_EQ(r.diagnostics.to_string(),
             "--set components.api.workers: error: components.api.workers: must be between 1 and "
-            "1000000, got 0\n");
+            "1000000, got 0 (workers: Parallel workers (c); each serves one request at a time.)\n");
   // Inside a structured value the position is within the override's text.
   r = load_scenario_text(kShop, "test.yaml",
                          {{"components.api.service_time", "{exponential: 5 parsecs}"}});
@@ -540,13 +540,19 @@ TEST_F(ApplyParam, NonLiveParameterIsRefused) {
   EXPECT_STREQ(ServiceParams::kDisciplineNames[api_.discipline], "lifo");
 }
 
+// A scalar parameter's errors end with its help, so that the message says what the value is for.
+constexpr const char* kWorkersHelp =
+    "(workers: Parallel workers (c); each serves one request at a time.)";
+
 TEST_F(ApplyParam, BadValuesLeaveTheParameterUnchanged) {
   EXPECT_EQ(apply_param_text(api_, "api", "workers", "0", true),
-            "api.workers: must be between 1 and 1000000, got 0");
+            "api.workers: must be between 1 and 1000000, got 0 " + std::string(kWorkersHelp));
   EXPECT_EQ(apply_param_text(api_, "api", "workers", "eight", true),
-            "api.workers: expected a whole number such as 8, 10k or 1e6, got 'eight'");
+            "api.workers: expected a whole number such as 8, 10k or 1e6, got 'eight' " +
+                std::string(kWorkersHelp));
   EXPECT_EQ(apply_param_text(api_, "api", "workers", "[1, 2]", true),
-            "api.workers: expected a whole number such as 8, 10k or 1e6, got a list");
+            "api.workers: expected a whole number such as 8, 10k or 1e6, got a list " +
+                std::string(kWorkersHelp));
   EXPECT_EQ(api_.workers, 4);
   EXPECT_EQ(apply_param_text(api_, "api", "service_time", "{exponential: 0s}", true),
             "api.service_time.exponential: must be longer than zero, got '0s'");
