@@ -85,6 +85,33 @@ inline const Source& source_of(const Simulation& sim, const std::string& name) {
   return dynamic_cast<const Source&>(find_component(sim, name));
 }
 
+// A component's count of a kind-specific event.
+inline uint64_t count(const Simulation& sim, const std::string& name, Counter c) {
+  return metrics_of(sim, name).counter(c);
+}
+
+inline int64_t ns(double seconds) {
+  return Time::from_seconds(seconds).count_ns();
+}
+
+inline uint32_t workload_index(const Simulation& sim, const std::string& name) {
+  for (size_t i = 0; i < sim.workloads().size(); ++i) {
+    if (sim.workloads()[i].name == name) return static_cast<uint32_t>(i);
+  }
+  throw std::runtime_error("no workload " + name);
+}
+
+// The finished requests of one workload (a queue's messages), in the order they finished.
+inline std::vector<Finished> of_workload(const RequestLog& log, const Simulation& sim,
+                                         const std::string& workload) {
+  const uint32_t w = workload_index(sim, workload);
+  std::vector<Finished> out;
+  for (const Finished& f : log.entries) {
+    if (f.workload == w) out.push_back(f);
+  }
+  return out;
+}
+
 // The conservation identity generated = completed + failed + dropped + dead-lettered + in flight,
 // with the figures in the failure message.
 inline ::testing::AssertionResult Balanced(const Simulation& sim) {

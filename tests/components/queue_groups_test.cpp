@@ -31,31 +31,6 @@ const std::string kBroken = R"(
     service_time: 36500d
 )";
 
-uint32_t workload_index(const Simulation& sim, const std::string& name) {
-  for (size_t i = 0; i < sim.workloads().size(); ++i) {
-    if (sim.workloads()[i].name == name) return static_cast<uint32_t>(i);
-  }
-  throw std::runtime_error("no workload " + name);
-}
-
-std::vector<Finished> of_workload(const RequestLog& log, const Simulation& sim,
-                                  const std::string& workload) {
-  const uint32_t w = workload_index(sim, workload);
-  std::vector<Finished> out;
-  for (const Finished& f : log.entries) {
-    if (f.workload == w) out.push_back(f);
-  }
-  return out;
-}
-
-int64_t ns(double seconds) {
-  return Time::from_seconds(seconds).count_ns();
-}
-
-uint64_t count(const Simulation& sim, const std::string& name, Counter c) {
-  return metrics_of(sim, name).counter(c);
-}
-
 // Completions out of publish order within a partition.
 size_t out_of_order(const std::vector<Finished>& messages, uint32_t partitions) {
   std::map<uint32_t, Time> last;

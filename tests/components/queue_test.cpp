@@ -38,32 +38,6 @@ const Queue& queue_of(const Simulation& sim, const std::string& name) {
   return dynamic_cast<const Queue&>(find_component(sim, name));
 }
 
-uint32_t workload_index(const Simulation& sim, const std::string& name) {
-  for (size_t i = 0; i < sim.workloads().size(); ++i) {
-    if (sim.workloads()[i].name == name) return static_cast<uint32_t>(i);
-  }
-  throw std::runtime_error("no workload " + name);
-}
-
-// The finished requests of one workload (a queue's messages), in the order they finished.
-std::vector<Finished> of_workload(const RequestLog& log, const Simulation& sim,
-                                  const std::string& workload) {
-  const uint32_t w = workload_index(sim, workload);
-  std::vector<Finished> out;
-  for (const Finished& f : log.entries) {
-    if (f.workload == w) out.push_back(f);
-  }
-  return out;
-}
-
-int64_t ns(double seconds) {
-  return Time::from_seconds(seconds).count_ns();
-}
-
-uint64_t count(const Simulation& sim, const std::string& name, Counter c) {
-  return metrics_of(sim, name).counter(c);
-}
-
 // --- Ordering -------------------------------------------------------------------------------
 
 // Five messages published at 0.1s..0.5s; one consumer whose work takes exactly 1 s. The first is
