@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
 #include <set>
 
 #include "components/component_support.hpp"
@@ -398,6 +400,87 @@ components:
   EXPECT_EQ(admitted[4], Time::ms(50));
   EXPECT_EQ(admitted[5], Time::ms(110));
   EXPECT_EQ(admitted.back(), Time::ms(9910));
+}
+
+// The limiters' guarantees hold through the gateway, local or kept in a kv_store, under bursty
+// Poisson arrivals at 3x the limit: the admission instants (the sink's completions) of a token
+// bucket never exceed burst + rate x tau in any interval tau, a sliding log's never exceed its
+// limit in any window, a fixed window's never exceed it within an aligned window (but do across
+// a boundary). rate_limiter_test.cpp checks the algorithms alone on adversarial traces.
+std::vector<Time> admitted_through_gateway(const std::string& limiter, bool shared) {
+  RequestLog log;
+  auto sim = run_checked(R"(
+name: bounds
+seed: 12
+duration: 30s
+components:
+  users: {kind: source, arrivals: {poisson: 300/s}, target: edge}
+  edge:
+    kind: gateway
+    limiters: [{)" + limiter +
+                             (shared ? ", store: limits" : "") +
+                             R"(}]
+    routes: [{to: api}]
+  api: {kind: sink}
+)" + (shared ? "  limits: {kind: kv_store, check_and_incr: 0}\n" : ""),
+                         {&log});
+  std::vector<Time> admitted;
+  for (const Finished& f : log.entries) {
+    if (f.outcome == Outcome::completed) admitted.push_back(f.finished);
+  }
+  std::sort(admitted.begin(), admitted.end());
+  return admitted;
+}
+
+TEST(Gateway, LimitersKeepTheirBoundsUnderBurstyTraffic) {
+  for (const bool shared : {false, true}) {
+    SCOPED_TRACE(shared ? "shared" : "local");
+    {
+      // Token bucket, 100/s with a burst of 20.
+      const auto t =
+          admitted_through_gateway("algorithm: token_bucket, rate: 100/s, burst: 20", shared);
+      ASSERT_GT(t.size(), 2900u);  // about 100/s for 30 s, plus the burst
+      double worst = -1e9;         // max over i <= j of (j - i + 1) - (burst + rate x tau)
+      for (size_t i = 0; i < t.size(); ++i) {
+        for (size_t j = i; j < t.size() && j < i + 200; ++j) {
+          const double excess =
+              static_cast<double>(j - i + 1) - (20.0 + 100.0 * (t[j] - t[i]).seconds());
+          worst = std::max(worst, excess);
+        }
+      }
+      EXPECT_LE(worst, 1e-9);
+      EXPECT_GT(worst, -1.0) << "the bound is reached: the bucket is not idle";
+    }
+    {
+      // Sliding log: at most 50 in any 500 ms window (t - 500 ms, t].
+      const auto t = admitted_through_gateway(
+          "algorithm: sliding_window_log, limit: 50, window: 500ms", shared);
+      ASSERT_GT(t.size(), 2900u);
+      size_t most = 0;
+      for (size_t j = 0, i = 0; j < t.size(); ++j) {
+        while (t[i] <= t[j] - Time::ms(500)) ++i;
+        most = std::max(most, j - i + 1);
+      }
+      EXPECT_EQ(most, 50u);
+    }
+    {
+      // Fixed window: at most 50 per aligned 500 ms window, but up to 100 across a boundary.
+      const auto t =
+          admitted_through_gateway("algorithm: fixed_window, limit: 50, window: 500ms", shared);
+      std::map<int64_t, size_t> per_window;
+      for (const Time& a : t) ++per_window[a.count_ns() / Time::ms(500).count_ns()];
+      size_t most = 0;
+      for (const auto& [w, n] : per_window) most = std::max(most, n);
+      EXPECT_EQ(most, 50u);
+      size_t most_sliding = 0;
+      for (size_t j = 0, i = 0; j < t.size(); ++j) {
+        while (t[i] <= t[j] - Time::ms(500)) ++i;
+        most_sliding = std::max(most_sliding, j - i + 1);
+      }
+      EXPECT_GT(most_sliding, 50u) << "a window straddling a boundary takes more";
+      EXPECT_LE(most_sliding, 100u);
+    }
+  }
 }
 
 // Fixed window of 2 per second; requests at 0.1 .. 0.5 s from clients that retry (backoff 1 ms,
