@@ -508,8 +508,10 @@ void Queue::retention_expired(Simulation& sim) {
     const Message::State state = messages_[e.message].state;
     if (state != Message::State::delayed && state != Message::State::ready) continue;
     set_waiting(sim, -1);
-    settle(sim, e.message, Outcome::dropped, Reason::expired);
+    // Out of the ready count before settling: settling may admit a blocked publish (a group
+    // queue's feeder), which pumps this queue at once, and that pump must not count the message.
     if (state == Message::State::ready && partitions_.empty()) ready_.removed(messages_);
+    settle(sim, e.message, Outcome::dropped, Reason::expired);
   }
   while (!retention_.empty() && !current(retention_.front())) retention_.pop();
   retention_.timer_set = false;
@@ -745,8 +747,8 @@ void Queue::lose_messages(Simulation& sim) {
     } else {
       set_waiting(sim, -1);
     }
-    settle(sim, m, Outcome::failed, Reason::unavailable);
     if (state == Message::State::ready && partitions_.empty()) ready_.removed(messages_);
+    settle(sim, m, Outcome::failed, Reason::unavailable);
   }
 }
 

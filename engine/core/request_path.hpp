@@ -2,8 +2,9 @@
 // prefix matches them.
 //
 // A request does not carry its path: every request of a source has the source's path, and a
-// request keeps its source (Request::source) through retries, queues and forwards, so whoever
-// routes by path resolves it from the source once, at start, and never compares text per request.
+// request keeps its source (Request::source) through retries and forwards, so whoever routes by
+// path resolves it from the source once, at start, and never compares text per request. (A
+// queue's messages are requests of the queue's own: they have no path.)
 #pragma once
 
 #include <cstddef>
