@@ -14,7 +14,8 @@ void IdempotencySpec::describe(ParamVisitor& v) {
          key_prefix);
   v.duration({"lease", "duration",
               "With a store: how long an in-progress claim blocks repeats if its run never "
-              "completes or fails (a crashed process); 0: until that run ends, if ever."},
+              "completes or fails (a crashed process, a claim whose answer was lost); make it "
+              "longer than the longest run. 0: until that run ends, if ever."},
              lease);
   v.distribution({"latency", "distribution", "Lookup time of the in-process table."}, latency);
   v.duration({"store_timeout", "duration", "Timeout of each call to the store (0: none)."},
@@ -89,8 +90,13 @@ void ProcessedKeys::record(uint64_t key, Time now, IdempotencyState state) {
   }
 }
 
+// Only a claim still in progress: a completed key (recorded by another run after this one's
+// claim was forgotten, by capacity or ttl) stays, as a store's release leaves it.
 void ProcessedKeys::forget(uint64_t key) {
-  recorded_.erase(key);
+  auto it = recorded_.find(key);
+  if (it != recorded_.end() && it->second.state == IdempotencyState::in_progress) {
+    recorded_.erase(it);
+  }
 }
 
 void ProcessedKeys::expire(Time now) {

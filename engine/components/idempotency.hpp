@@ -14,8 +14,11 @@
 //                running the handler (a duplicate suppressed).
 // A run that succeeds marks its key completed (with a store, one more round trip before the
 // answer); a run that fails removes it, so that a retry can still do the work. Keys are
-// remembered for `ttl` after they completed (and, with a store, an in-progress claim for at
-// most `lease`: the claim of a process that crashed is otherwise never removed).
+// remembered for `ttl` after they completed, and, with a store, an in-progress claim for at most
+// `lease`: the claim of a process that crashed, or one the store made after its caller stopped
+// waiting for the answer, is otherwise never removed. As in Powertools, completions and releases
+// are not conditional on who claimed: a lease shorter than a run lets a second run claim the
+// key meanwhile, and the first run's completion or release then overwrites or removes that claim.
 //
 // Separately from any store, every service counts duplicates that slipped through - handler runs
 // that completed for a key that had already completed there - as the ground truth that shows
@@ -38,10 +41,10 @@ namespace dsim {
 enum class IdempotencyState : uint8_t { absent = 0, in_progress = 1, completed = 2 };
 
 struct IdempotencySpec : ParamGroup {
-  TargetRef store;            // absent: an in-process table
-  std::string key_prefix;     // the store's namespace for the keys (empty: the service's name)
-  Time lease = Time::zero();  // with a store: how long an in-progress claim lasts (0: for ever)
-  Distribution latency;       // in-process lookup time
+  TargetRef store;           // absent: an in-process table
+  std::string key_prefix;    // the store's namespace for the keys (empty: the service's name)
+  Time lease = Time::s(60);  // with a store: how long an in-progress claim lasts (0: for ever)
+  Distribution latency;      // in-process lookup time
   Time store_timeout = Time::zero();
   int on_store_failure = 0;  // kStoreFailureNames
   int64_t capacity = INT64_MAX;
@@ -62,7 +65,7 @@ class ProcessedKeys {
   // The key's state before the claim; an absent key is now in progress.
   IdempotencyState claim(uint64_t key, Time now);
   void complete(uint64_t key, Time now);  // its run succeeded
-  void forget(uint64_t key);              // its run failed
+  void forget(uint64_t key);              // its run failed: removes a key still in progress
   IdempotencyState state(uint64_t key, Time now);
   size_t size() const { return recorded_.size(); }
 

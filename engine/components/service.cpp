@@ -37,8 +37,8 @@ void ServiceParams::describe(ParamVisitor& v) {
           next);
   v.group({"idempotency", "block",
            "Recognise repeats by the request's idempotency key and answer them without running "
-           "the handler again: `{store, latency, store_timeout, on_store_failure, capacity, "
-           "ttl}`."},
+           "the handler again: `{store, key_prefix, lease, latency, store_timeout, "
+           "on_store_failure, capacity, ttl}`."},
           idempotency);
 }
 

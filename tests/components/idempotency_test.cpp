@@ -142,7 +142,11 @@ TEST(ProcessedKeys, AClaimFindsTheKeysStateAndClaimsOnlyAnAbsentKey) {
   EXPECT_EQ(keys.claim(7, Time::ms(3)), IdempotencyState::completed);
   EXPECT_EQ(keys.state(7, Time::ms(3)), IdempotencyState::completed) << "a claim changes nothing";
   keys.forget(7);
-  EXPECT_EQ(keys.claim(7, Time::ms(4)), IdempotencyState::absent);
+  EXPECT_EQ(keys.state(7, Time::ms(4)), IdempotencyState::completed)
+      << "a failed run removes only a claim in progress, not another run's completion";
+  EXPECT_EQ(keys.claim(8, Time::ms(4)), IdempotencyState::absent);
+  keys.forget(8);
+  EXPECT_EQ(keys.claim(8, Time::ms(5)), IdempotencyState::absent);
 }
 
 TEST(ProcessedKeys, ForgetsAfterTheTtlCountedFromTheLastRecord) {
@@ -345,12 +349,15 @@ faults:
   down: {kind: crash, targets: [api], at: 150ms, duration: 50ms}
 )";
   {
-    // The crash at 150 ms fails the first run (unavailable) and leaves its claim. Without a
-    // lease the claim stays: the retries 500 ms and 1.5 s later conflict.
-    RequestLog log;
-    auto sim = run_checked(scenario + "}" + crash, {&log});
-    EXPECT_EQ(metrics_of(*sim, "api").counter(Counter::idempotency_conflicts), 2u);
-    EXPECT_EQ(log.count(Outcome::dropped, Reason::conflict), 1u);
+    // The crash at 150 ms fails the first run (unavailable) and leaves its claim. With the
+    // default lease (1 min), or none (0), the claim outlives the retries 500 ms and 1.5 s later:
+    // they conflict.
+    for (const std::string lease : {"}", ", lease: 0s}"}) {
+      RequestLog log;
+      auto sim = run_checked(scenario + lease + crash, {&log});
+      EXPECT_EQ(metrics_of(*sim, "api").counter(Counter::idempotency_conflicts), 2u);
+      EXPECT_EQ(log.count(Outcome::dropped, Reason::conflict), 1u);
+    }
   }
   {
     // A 500 ms lease: the claim is gone before the first retry, which runs the handler.
@@ -358,6 +365,53 @@ faults:
     auto sim = run_checked(scenario + ", lease: 500ms}" + crash, {&log});
     EXPECT_EQ(metrics_of(*sim, "api").counter(Counter::idempotency_conflicts), 0u);
     EXPECT_EQ(log.count(Outcome::completed, Reason::none), 1u);
+  }
+}
+
+// A claim the store made but whose answer never reached the service (lost on the way back): the
+// service gave up on it, so it neither runs the handler nor releases the claim, and the key
+// stays in progress until the lease ends it. The answers from the store are cut for the first
+// 500 ms; the client retries after 1 s and 2 s more.
+TEST(Idempotency, AClaimWhoseAnswerWasLostBlocksTheKeyUntilItsLease) {
+  const auto run = [](const std::string& lease) {
+    RequestLog log;
+    auto sim = run_checked(R"(
+duration: 10s
+components:
+  users:
+    kind: source
+    arrivals: {constant: 10/s}
+    max_requests: 1
+    idempotency_keys: true
+    retry: {max_attempts: 3, base: 1s, jitter: none}
+    target: api
+  api:
+    kind: service
+    workers: 10
+    service_time: 10ms
+    idempotency: {store: keys, store_timeout: 20ms, lease: )" +
+                               lease + R"(}
+  keys: {kind: kv_store}
+faults:
+  cut: {kind: partition, targets: [api], from: [keys], direction: one_way, at: 0s, duration: 500ms}
+)",
+                           {&log});
+    EXPECT_EQ(log.entries.size(), 1u);
+    return std::make_pair(log.entries.empty() ? Finished{} : log.entries[0],
+                          metrics_of(*sim, "api").counter(Counter::idempotency_conflicts));
+  };
+  {
+    // Lease 2 s: the retry 1 s later conflicts, the one 2 s after that finds the claim gone.
+    const auto [f, conflicts] = run("2s");
+    EXPECT_EQ(f.outcome, Outcome::completed);
+    EXPECT_EQ(conflicts, 1u);
+  }
+  {
+    // No lease: the key is blocked for the rest of the run.
+    const auto [f, conflicts] = run("0s");
+    EXPECT_EQ(f.outcome, Outcome::dropped);
+    EXPECT_EQ(f.reason, Reason::conflict);
+    EXPECT_EQ(conflicts, 2u);
   }
 }
 
