@@ -97,16 +97,24 @@ Network::Id Network::find(std::string_view name) const {
   return 0;
 }
 
+// Whether condition `c` (with its `side` table) acts on a message on leg `leg_bit` of a call from
+// caller_side to callee_side: a call from `from` to `to` on one of its legs, or from `to` to `from`
+// on one of its reverse legs.
+static bool acts_on(const NetworkCondition& c, const std::vector<uint8_t>& side, uint8_t leg_bit,
+                    uint32_t caller_side, uint32_t callee_side) {
+  const uint8_t caller = side[caller_side];
+  const uint8_t callee = side[callee_side];
+  return ((c.legs & leg_bit) && (caller & kFromSide) && (callee & kToSide)) ||
+         ((c.reverse_legs & leg_bit) && (caller & kToSide) && (callee & kFromSide));
+}
+
 bool Network::blocks(Leg leg, uint32_t caller_side, uint32_t callee_side) const {
   if (caller_side >= components_ || callee_side >= components_) return false;
   const uint8_t leg_bit = static_cast<uint8_t>(leg);
   for (const Active& a : conditions_) {
     const NetworkCondition& c = a.condition;
-    if (c.block == NetworkCondition::Block::none) continue;
-    const uint8_t caller = a.side[caller_side];
-    const uint8_t callee = a.side[callee_side];
-    if (((c.legs & leg_bit) && (caller & kFromSide) && (callee & kToSide)) ||
-        ((c.reverse_legs & leg_bit) && (caller & kToSide) && (callee & kFromSide))) {
+    if (c.block != NetworkCondition::Block::none &&
+        acts_on(c, a.side, leg_bit, caller_side, callee_side)) {
       return true;
     }
   }
@@ -120,11 +128,7 @@ NetworkVerdict Network::judge(Leg leg, uint32_t caller_side, uint32_t callee_sid
   bool refused = false;
   for (Active& a : conditions_) {
     const NetworkCondition& c = a.condition;
-    const uint8_t caller = a.side[caller_side];
-    const uint8_t callee = a.side[callee_side];
-    const bool matches = ((c.legs & leg_bit) && (caller & kFromSide) && (callee & kToSide)) ||
-                         ((c.reverse_legs & leg_bit) && (caller & kToSide) && (callee & kFromSide));
-    if (!matches) continue;
+    if (!acts_on(c, a.side, leg_bit, caller_side, callee_side)) continue;
     // A blackhole anywhere on the path wins: the message is gone before anything can refuse it.
     if (c.block == NetworkCondition::Block::blackhole) {
       v.fate = NetworkVerdict::Fate::lose;
