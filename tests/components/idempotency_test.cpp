@@ -16,8 +16,9 @@
 namespace dsim::test {
 namespace {
 
-std::string retrying_client(const std::string& api_extra, const std::string& retry_wait = "10ms",
-                            int max_attempts = 2) {
+// Twenty requests with keys, 100 ms apart, to `target`; each attempt gives up after 150 ms and
+// the next comes `retry_wait` later (then doubling).
+std::string client(const std::string& target, const std::string& retry_wait, int max_attempts) {
   return R"(
 duration: 10s
 components:
@@ -29,8 +30,13 @@ components:
     timeout: 150ms
     retry: {max_attempts: )" +
          std::to_string(max_attempts) + ", base: " + retry_wait + R"(, jitter: none}
-    target: api
-  api:
+    target: )" +
+         target + "\n";
+}
+
+std::string retrying_client(const std::string& api_extra, const std::string& retry_wait = "10ms",
+                            int max_attempts = 2) {
+  return client("api", retry_wait, max_attempts) + R"(  api:
     kind: service
     workers: 10
     service_time: 200ms
@@ -242,18 +248,8 @@ TEST(Idempotency, AnUnreachableStoreRejectsOrProceedsAsConfigured) {
 // key prefix: the retry that lands on the other replica is answered from the store. With each
 // replica's own prefix (the default) it runs the handler again.
 std::string replicas(const std::string& prefix) {
-  return R"(
-duration: 10s
-components:
-  users:
-    kind: source
-    arrivals: {constant: 10/s}
-    max_requests: 20
-    idempotency_keys: true
-    timeout: 150ms
-    retry: {max_attempts: 2, base: 100ms, jitter: none}
-    target: lb
-  lb: {kind: load_balancer, backends: [api-1, api-2], policy: round_robin}
+  return client("lb", "100ms", 2) +
+         R"(  lb: {kind: load_balancer, backends: [api-1, api-2], policy: round_robin}
   api-1: &api
     kind: service
     workers: 10
